@@ -1,0 +1,91 @@
+/**
+ * What a probe is and what it gave. Probes exercise the traced app (so its files are recorded)
+ * and later the slim image (so verification can compare answers).
+ */
+export interface StatusRange {
+  min: number;
+  max: number;
+}
+
+export interface HttpProbe {
+  kind: 'http';
+  name: string;
+  /** container port, e.g. 80 */
+  port: number;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  expect: { status: StatusRange[]; bodyContains?: string; bodyRegex?: string };
+  /** compare only the status in verification (the body is not deterministic) */
+  statusOnly: boolean;
+  timeoutMs: number;
+  retries: number;
+  /** the built-in GET / of an exposed port */
+  isDefault: boolean;
+}
+
+export interface ScriptProbe {
+  kind: 'script';
+  name: string;
+  path: string;
+  timeoutMs: number;
+}
+
+export interface ExecProbe {
+  kind: 'exec';
+  name: string;
+  command: string[];
+  /** run through a shell inside the container (healthcheck CMD-SHELL) */
+  shell: boolean;
+  timeoutMs: number;
+  /** the image's HEALTHCHECK, run so the slim image keeps what it needs */
+  isHealthcheck: boolean;
+}
+
+export type Probe = HttpProbe | ScriptProbe | ExecProbe;
+
+export interface ProbeOutcome {
+  name: string;
+  kind: Probe['kind'];
+  ok: boolean;
+  /** why it failed, in one line */
+  error?: string;
+  durationMs: number;
+  status?: number;
+  bodyDigest?: string;
+  bodyBytes?: number;
+  exitCode?: number;
+  output?: string;
+}
+
+/** Default expectation: any answer below 500 (docker-slim counts any answer, even a 500, as success). */
+export const DEFAULT_STATUS: StatusRange[] = [{ min: 100, max: 499 }];
+
+export function defaultHttpProbes(exposedPorts: string[], timeoutMs: number): HttpProbe[] {
+  return exposedPorts
+    .filter((spec) => spec.endsWith('/tcp') || !spec.includes('/'))
+    .map((spec) => Number.parseInt(spec, 10))
+    .filter((port) => Number.isInteger(port) && port > 0)
+    .map((port) => ({
+      kind: 'http' as const,
+      name: `GET / on port ${port}`,
+      port,
+      method: 'GET',
+      path: '/',
+      headers: {},
+      expect: { status: DEFAULT_STATUS },
+      statusOnly: false,
+      timeoutMs,
+      retries: 0,
+      isDefault: true,
+    }));
+}
+
+export function statusMatches(status: number, ranges: StatusRange[]): boolean {
+  return ranges.some((r) => status >= r.min && status <= r.max);
+}
+
+export function describeRanges(ranges: StatusRange[]): string {
+  return ranges.map((r) => (r.min === r.max ? String(r.min) : `${r.min}-${r.max}`)).join(', ');
+}

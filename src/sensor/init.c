@@ -1,0 +1,147 @@
+/*
+ * slimify sensor init: PID 1 of the traced container.
+ *
+ * strace as PID 1 does not pass the stop signal on, so `docker stop` would wait out its grace
+ * period and SIGKILL everything, cutting the trace short. This init starts the tracer (argv[1..]),
+ * forwards every signal it receives to the traced application (the tracer's only child, found in
+ * /proc), reaps orphans, and exits with the tracer's status once the tracer is done, which is
+ * after the application and all its traced descendants have exited and the trace is complete.
+ *
+ * As in a container without tracing, the application's main process ending ends the container:
+ * once it is gone, every process left (except the tracer) is killed, so strace can finish.
+ *
+ * Built statically so it runs in any image (no shell, no libc needed).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void on_signal(int sig) { (void)sig; }
+
+/* The pid whose parent is `parent`, from /proc/N/stat ("pid (comm) state ppid ..."). */
+static pid_t child_of(pid_t parent) {
+  DIR *proc = opendir("/proc");
+  if (!proc) return -1;
+  struct dirent *entry;
+  pid_t found = -1;
+  while ((entry = readdir(proc)) != NULL) {
+    char *end;
+    long pid = strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || pid <= 1) continue;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *close = strrchr(buf, ')');
+    if (!close) continue;
+    char state;
+    long ppid;
+    if (sscanf(close + 1, " %c %ld", &state, &ppid) == 2 && ppid == parent) {
+      found = (pid_t)pid;
+      break;
+    }
+  }
+  closedir(proc);
+  return found;
+}
+
+/* Whether `pid` still exists as a child of `parent`. */
+static int is_child(pid_t pid, pid_t parent) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  char *close = strrchr(buf, ')');
+  char state;
+  long ppid;
+  return close && sscanf(close + 1, " %c %ld", &state, &ppid) == 2 && ppid == parent && state != 'Z';
+}
+
+/* SIGKILL every process in the namespace but this init and the tracer. */
+static void kill_others(pid_t tracer) {
+  DIR *proc = opendir("/proc");
+  if (!proc) return;
+  struct dirent *entry;
+  while ((entry = readdir(proc)) != NULL) {
+    char *end;
+    long pid = strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || pid <= 1 || pid == tracer) continue;
+    kill((pid_t)pid, SIGKILL);
+  }
+  closedir(proc);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "slimify-init: usage: init TRACER [ARGS...]\n");
+    return 2;
+  }
+  sigset_t all, previous;
+  sigfillset(&all);
+  /* A pid namespace's init only receives signals it handles, so handle them all, then wait synchronously. */
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    signal(sig, on_signal);
+  }
+  sigprocmask(SIG_BLOCK, &all, &previous);
+
+  pid_t tracer = fork();
+  if (tracer < 0) {
+    perror("slimify-init: fork");
+    return 1;
+  }
+  if (tracer == 0) {
+    for (int sig = 1; sig < NSIG; sig++) {
+      if (sig == SIGKILL || sig == SIGSTOP) continue;
+      signal(sig, SIG_DFL);
+    }
+    sigprocmask(SIG_SETMASK, &previous, NULL);
+    execv(argv[1], argv + 1);
+    fprintf(stderr, "slimify-init: cannot start %s: %s\n", argv[1], strerror(errno));
+    _exit(127);
+  }
+
+  pid_t app = -1;
+  int app_gone = 0;
+  for (;;) {
+    siginfo_t info;
+    struct timespec tick = {0, 100 * 1000 * 1000};
+    int sig = sigtimedwait(&all, &info, &tick);
+    if (!app_gone) {
+      if (app < 0) app = child_of(tracer);
+      else if (!is_child(app, tracer)) {
+        app_gone = 1;
+        kill_others(tracer);
+      }
+    } else {
+      kill_others(tracer);
+    }
+    if (sig < 0 || sig == SIGCHLD) {
+      int status;
+      pid_t pid;
+      while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == tracer) {
+          if (WIFEXITED(status)) return WEXITSTATUS(status);
+          if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+          return 1;
+        }
+      }
+      continue;
+    }
+    if (app < 0) app = child_of(tracer);
+    /* Before the app exists (or after it is gone) the tracer is the only one to tell. */
+    kill(app > 0 && !app_gone ? app : tracer, sig);
+  }
+}
