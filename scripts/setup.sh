@@ -6,18 +6,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/ensure-host-tools.sh
 
-# npm ci wipes node_modules, so only run it when the lock file changed since the last install.
-lock_file=package-lock.json
-[[ -f $lock_file ]] || lock_file=package.json
-stamp=node_modules/.slimify-installed
-want=$(sha256sum package.json "$lock_file" | sha256sum | cut -c1-64)
-if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+# npm keeps node_modules/.package-lock.json in step with what it installed; while that is newer
+# than the manifests there is nothing to install (and npm ci would wipe node_modules for nothing).
+installed=node_modules/.package-lock.json
+if [[ ! -f $installed || package.json -nt $installed || ( -f package-lock.json && package-lock.json -nt $installed ) ]]; then
   if [[ -f package-lock.json ]]; then
     npm ci --no-audit --no-fund --loglevel=error >/dev/null
   else
     npm install --no-audit --no-fund --loglevel=error >/dev/null
   fi
-  echo "$want" >"$stamp"
 fi
 
 npm run --silent build
