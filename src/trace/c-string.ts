@@ -1,0 +1,93 @@
+import { pathFromBytes } from './path-encoding.js';
+
+/**
+ * strace prints strings C-style: printable ASCII as is, `\"` `\\` `\t` `\n` `\v` `\f` `\r`
+ * escaped, every other byte (including all bytes >= 0x80) as octal (`\303`, `\74`, `\0`) or,
+ * with -x, hex (`\xc3`). Paths in `-y` annotations (`3</a\76b>`) use the same escapes and
+ * additionally escape `<` and `>`. These helpers turn that text back into the bytes and then
+ * into a path string (see path-encoding.ts).
+ */
+
+export interface DecodedString {
+  value: string;
+  /** strace cut the string at -s bytes and printed `...` after the closing quote. */
+  truncated: boolean;
+}
+
+/** Decode a quoted argument such as `"/etc/a\"b"` or `"long"...`; undefined for NULL, pointers. */
+export function decodeCString(arg: string): DecodedString | undefined {
+  if (arg.charCodeAt(0) !== 0x22 /* " */) return undefined;
+  const close = findClosingQuote(arg, 1);
+  if (close < 0) return undefined;
+  const truncated = arg.startsWith('...', close + 1);
+  return { value: unescapeC(arg, 1, close), truncated };
+}
+
+/** Index of the unescaped `"` that ends a string opened before `from`, or -1. */
+export function findClosingQuote(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c /* \ */) i++;
+    else if (c === 0x22) return i;
+  }
+  return -1;
+}
+
+/** Decode the escaped text in text[start, end) to a path string. */
+export function unescapeC(text: string, start: number, end: number): string {
+  const slash = text.indexOf('\\', start);
+  if (slash < 0 || slash >= end) return text.slice(start, end);
+  const bytes = Buffer.allocUnsafe(end - start);
+  let n = 0;
+  let i = start;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x5c || i + 1 >= end) {
+      bytes[n++] = c & 0xff;
+      i++;
+      continue;
+    }
+    const e = text.charCodeAt(i + 1);
+    i += 2;
+    if (e >= 0x30 && e <= 0x37) {
+      let v = e - 0x30;
+      for (let k = 0; k < 2 && i < end; k++) {
+        const d = text.charCodeAt(i);
+        if (d < 0x30 || d > 0x37) break;
+        v = v * 8 + (d - 0x30);
+        i++;
+      }
+      bytes[n++] = v & 0xff;
+    } else if (e === 0x78 /* x */ && i < end && isHex(text.charCodeAt(i))) {
+      let v = hexValue(text.charCodeAt(i++));
+      if (i < end && isHex(text.charCodeAt(i))) v = v * 16 + hexValue(text.charCodeAt(i++));
+      bytes[n++] = v;
+    } else {
+      bytes[n++] = simpleEscape(e);
+    }
+  }
+  return pathFromBytes(bytes.subarray(0, n));
+}
+
+function simpleEscape(e: number): number {
+  switch (e) {
+    case 0x6e: return 0x0a; // n
+    case 0x74: return 0x09; // t
+    case 0x72: return 0x0d; // r
+    case 0x76: return 0x0b; // v
+    case 0x66: return 0x0c; // f
+    case 0x61: return 0x07; // a
+    case 0x62: return 0x08; // b
+    case 0x65: return 0x1b; // e
+    default: return e & 0xff; // \\ \" \' \? and anything unknown stand for themselves
+  }
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+
+function hexValue(c: number): number {
+  if (c <= 0x39) return c - 0x30;
+  return (c | 0x20) - 0x61 + 10;
+}

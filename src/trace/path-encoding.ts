@@ -1,0 +1,69 @@
+/**
+ * How slimify represents file names, which on Linux are byte strings, as JS strings.
+ *
+ * The rule: decode the bytes as UTF-8 when they are valid UTF-8, otherwise as latin1 (one
+ * char per byte). Nearly every real path is valid UTF-8 and stays readable in reports and
+ * JSON; the rare invalid name still maps to one stable string instead of U+FFFD soup.
+ *
+ * Every stage that compares paths (trace, closure, tar filtering) must derive its strings
+ * with `pathFromBytes` (the tar layer: from the entry name's raw bytes, e.g. tar-stream with
+ * `filenameEncoding: 'latin1'` then `Buffer.from(name, 'latin1')`), so the same bytes always
+ * give the same string. The mapping is not injective: an invalid-UTF-8 name whose latin1
+ * reading equals a valid UTF-8 name (`caf\xe9` vs `caf\xc3\xa9`, both "café") gives the same
+ * string, so there is deliberately no inverse; keep the original bytes (from the image's tar)
+ * when writing files.
+ */
+
+/** Decode a file name's raw bytes with the rule above. */
+export function pathFromBytes(bytes: Uint8Array): string {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let ascii = true;
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return buf.toString('latin1');
+  return isValidUtf8(buf) ? buf.toString('utf8') : buf.toString('latin1');
+}
+
+/** Strict UTF-8 validation (no overlongs, no surrogates, max U+10FFFF). */
+export function isValidUtf8(buf: Uint8Array): boolean {
+  let i = 0;
+  const n = buf.length;
+  while (i < n) {
+    const b = buf[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    let cp: number;
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+      cp = b & 0x1f;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+      cp = b & 0x0f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+      cp = b & 0x07;
+    } else {
+      return false;
+    }
+    if (i + need >= n) return false;
+    for (let k = 1; k <= need; k++) {
+      const c = buf[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return false;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += need + 1;
+  }
+  return true;
+}

@@ -1,0 +1,128 @@
+import { LineSplitter } from './line-splitter.js';
+import { parseStraceLine } from './strace-line.js';
+import { TraceParseError } from './trace-parse-error.js';
+import { TraceState } from './trace-state.js';
+import { DEFAULT_PSEUDO_ROOTS, SummaryBuilder, type LineCounts, type TraceRun, type TraceSummary } from './trace-summary.js';
+
+export interface TraceParserOptions {
+  /** Working directory of each run's first process: the image's WorkingDir. Default `/`. */
+  initialCwd?: string;
+  /** Path prefixes reported under `pseudo` instead of `used`/`missing`. Default /proc, /sys, /dev. */
+  pseudoRoots?: readonly string[];
+  /** Throw a TraceParseError on the first line that cannot be parsed instead of counting it. */
+  strict?: boolean;
+}
+
+export interface TraceFileOptions {
+  /** A name for error messages and `TraceSummary.runs` (e.g. the file name). */
+  source?: string;
+  /** Overrides `TraceParserOptions.initialCwd` for this file (e.g. an exec probe's workdir). */
+  initialCwd?: string;
+}
+
+/**
+ * Incremental parser: feed the lines of one or more trace files, each file a separate strace
+ * run (its own root process, its own pid table; pids are not shared between files).
+ *
+ *   const parser = new TraceParser({ initialCwd: '/app' });
+ *   parser.startFile({ source: 'main.trace' });  // optional for a single file
+ *   for (const line of lines) parser.feed(line);
+ *   const summary = parser.summary();
+ */
+export class TraceParser {
+  private readonly out: SummaryBuilder;
+  private readonly counts: LineCounts = {
+    total: 0, parsed: 0, skipped: 0, malformed: 0, unmatchedResumed: 0, unfinishedAtEnd: 0,
+  };
+  private readonly runs: TraceRun[] = [];
+  private state: TraceState | undefined;
+  private source: string | undefined;
+  private lineNumber = 0;
+
+  constructor(private readonly options: TraceParserOptions = {}) {
+    this.out = new SummaryBuilder(options.pseudoRoots ?? DEFAULT_PSEUDO_ROOTS);
+  }
+
+  /** Begin a new trace file (ends the current one, if any). */
+  startFile(file: TraceFileOptions = {}): void {
+    this.endFile();
+    this.state = new TraceState(file.initialCwd ?? this.options.initialCwd ?? '/', this.out, this.counts);
+    this.source = file.source;
+    this.lineNumber = 0;
+  }
+
+  /** One line of strace output, with or without its trailing newline. */
+  feed(line: string): void {
+    const state = this.state ?? this.startState();
+    this.counts.total++;
+    this.lineNumber++;
+    const parsed = parseStraceLine(line.endsWith('\n') ? line.slice(0, -1) : line);
+    switch (parsed.kind) {
+      case 'malformed':
+        if (this.options.strict) throw new TraceParseError(parsed.reason, line, this.lineNumber, this.source);
+        this.counts.malformed++;
+        return;
+      case 'skip':
+        this.counts.skipped++;
+        return;
+      case 'exit':
+        this.counts.skipped++;
+        state.handle(parsed);
+        return;
+      default:
+        this.counts.parsed++;
+        state.handle(parsed);
+    }
+  }
+
+  /** Finish the current trace file: settle children whose parent never showed, and so on. */
+  endFile(): void {
+    if (this.state === undefined) return;
+    this.runs.push(this.state.finish(this.source));
+    this.state = undefined;
+  }
+
+  /** Ends the current file and returns everything seen so far. */
+  summary(): TraceSummary {
+    this.endFile();
+    return this.out.build(this.counts, [...this.runs]);
+  }
+
+  private startState(): TraceState {
+    this.startFile();
+    return this.state!;
+  }
+}
+
+/** Anything that yields chunks: a Readable, a file handle's stream, an array of strings ... */
+export type TraceInput = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+
+export interface TraceFileInput extends TraceFileOptions {
+  input: TraceInput;
+}
+
+/**
+ * Parse one trace, or several (each a separate strace run), streaming: lines are cut from
+ * chunks as they arrive and never gathered, so memory follows the number of distinct paths.
+ * Stream errors reject the returned promise.
+ */
+export async function parseTrace(
+  input: TraceInput | TraceFileInput | readonly (TraceInput | TraceFileInput)[],
+  options: TraceParserOptions = {},
+): Promise<TraceSummary> {
+  const files = Array.isArray(input) ? (input as readonly (TraceInput | TraceFileInput)[]) : [input as TraceInput | TraceFileInput];
+  const parser = new TraceParser(options);
+  const feed = (line: string): void => parser.feed(line);
+  for (const file of files) {
+    const { input: chunks, ...fileOptions } = isFileInput(file) ? file : { input: file };
+    parser.startFile(fileOptions);
+    const splitter = new LineSplitter();
+    for await (const chunk of chunks) splitter.push(chunk, feed);
+    splitter.end(feed);
+  }
+  return parser.summary();
+}
+
+function isFileInput(value: TraceInput | TraceFileInput): value is TraceFileInput {
+  return typeof value === 'object' && value !== null && 'input' in value && !(Symbol.asyncIterator in value) && !(Symbol.iterator in value);
+}
