@@ -49,11 +49,15 @@ debian_mirror() {
 
 need_root_tools() {
   [[ $(id -u) -eq 0 ]] || die "building base images needs root (debootstrap, chroot); run as root or use prebuilt images."
-  command -v debootstrap >/dev/null 2>&1 && return 0
-  command -v apt-get >/dev/null 2>&1 || die "debootstrap is missing; install it and run again."
-  log "installing debootstrap"
+  local missing=()
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  # debootstrap checks the Release signature; Ubuntu hosts lack Debian's keys.
+  [[ -f /usr/share/keyrings/debian-archive-keyring.gpg ]] || missing+=(debian-archive-keyring)
+  ((${#missing[@]} == 0)) && return 0
+  command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]}; install and run again."
+  log "installing ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 # --- scratch space, cleaned up whatever happens -------------------------------------------
@@ -69,6 +73,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 new_work() { cleanup; WORK=$(mktemp -d "$CACHE/work.XXXXXX"); }
+
+# A run killed outright (SIGKILL, power loss) leaves its scratch dir, maybe with /proc mounted.
+# Only called under the lock, so no other run is using these.
+remove_stale_work() {
+  local d
+  for d in "$CACHE"/work.*; do
+    [[ -d $d ]] || continue
+    umount -l "$d/rootfs/proc" 2>/dev/null || true
+    rm -rf --one-file-system "$d"
+  done
+}
 
 pack_rootfs() { # DIR TARBALL
   tar --numeric-owner --xattrs --xattrs-include='*' -C "$1" -cf "$2.partial" .
@@ -229,6 +244,7 @@ main() {
   # Several engineers and CI jobs may run this at once; one builder at a time.
   exec 9>"$CACHE/.lock"
   flock 9
+  remove_stale_work
   docker info >/dev/null 2>&1 || die "no Docker engine answers; run scripts/ensure-engine.sh first."
   local names=("$@") n
   ((${#names[@]})) || mapfile -t names < <(all_apps)

@@ -31,7 +31,16 @@ if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; 
 fi
 
 # A dockerd that is still starting (or one we started earlier) must not be doubled.
-if ! pgrep -x dockerd >/dev/null 2>&1; then
+# /proc rather than pgrep: procps is not on every minimal machine.
+dockerd_running() {
+  local comm
+  for comm in /proc/[0-9]*/comm; do
+    [[ $(cat "$comm" 2>/dev/null) == dockerd ]] && return 0
+  done
+  return 1
+}
+
+if ! dockerd_running; then
   setsid nohup dockerd >>"$LOG" 2>&1 </dev/null &
   echo "ensure-engine: started dockerd in the background, log: $LOG" >&2
 fi
