@@ -102,19 +102,19 @@ export interface TraceFileInput extends TraceFileOptions {
 }
 
 /**
- * Parse one trace, or several (each a separate strace run), streaming: lines are cut from
- * chunks as they arrive and never gathered, so memory follows the number of distinct paths.
+ * Parse one trace, or several (each a separate strace run, given as `{ input, source }`
+ * objects), streaming: lines are cut from chunks as they arrive and never gathered, so memory
+ * follows the number of distinct paths. An array of strings or Buffers is one trace's chunks.
  * Stream errors reject the returned promise.
  */
 export async function parseTrace(
-  input: TraceInput | TraceFileInput | readonly (TraceInput | TraceFileInput)[],
+  input: TraceInput | TraceFileInput | readonly TraceFileInput[],
   options: TraceParserOptions = {},
 ): Promise<TraceSummary> {
-  const files = Array.isArray(input) ? (input as readonly (TraceInput | TraceFileInput)[]) : [input as TraceInput | TraceFileInput];
+  const files: readonly TraceFileInput[] = isFileList(input) ? input : isFileInput(input) ? [input] : [{ input }];
   const parser = new TraceParser(options);
   const feed = (line: string): void => parser.feed(line);
-  for (const file of files) {
-    const { input: chunks, ...fileOptions } = isFileInput(file) ? file : { input: file };
+  for (const { input: chunks, ...fileOptions } of files) {
     parser.startFile(fileOptions);
     const splitter = new LineSplitter();
     for await (const chunk of chunks) splitter.push(chunk, feed);
@@ -123,6 +123,10 @@ export async function parseTrace(
   return parser.summary();
 }
 
-function isFileInput(value: TraceInput | TraceFileInput): value is TraceFileInput {
+function isFileList(value: TraceInput | TraceFileInput | readonly TraceFileInput[]): value is readonly TraceFileInput[] {
+  return Array.isArray(value) && value.length > 0 && value.every((item) => isFileInput(item as TraceInput | TraceFileInput));
+}
+
+function isFileInput(value: TraceInput | TraceFileInput | readonly TraceFileInput[]): value is TraceFileInput {
   return typeof value === 'object' && value !== null && 'input' in value && !(Symbol.asyncIterator in value) && !(Symbol.iterator in value);
 }

@@ -99,8 +99,13 @@ export class TraceState {
         proc.pending = undefined;
         this.forking.delete(proc.pid);
         const call = joinResumed(pending, line);
-        if (call.kind === 'call') this.onCall(proc, call);
-        else this.counts.malformed++;
+        if (call.kind === 'call') {
+          this.onCall(proc, call);
+        } else {
+          // Both halves looked fine but do not make a call: count the resumed line as malformed.
+          this.counts.parsed--;
+          this.counts.malformed++;
+        }
         return;
       }
       case 'exit':
