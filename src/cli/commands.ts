@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { registerBuild } from './build-command.js';
+import { registerLint } from './lint-command.js';
 import { registerXray } from './xray-command.js';
 
 /** Every subcommand registers itself here; each lives in its own file under src/cli/. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerBuild(program);
   registerXray(program);
+  registerLint(program);
 }

@@ -1,0 +1,95 @@
+/**
+ * Writes the slim layer: a second streaming pass over the pristine filesystem that copies the
+ * kept entries (metadata, xattrs and content as they are) into one tar, hashed as it is written.
+ * Times are clamped to the image's creation time, so the same input gives the same layer digest
+ * (docker's own container files carry the time the container was created).
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar, { type Header } from 'tar-stream';
+import { pathFromBytes } from '../trace/path-encoding.js';
+import { CONTAINER_ONLY } from './pristine-source.js';
+import { absolutePath, entryType, escapesRoot } from './tar-entry.js';
+
+export interface LayerResult {
+  /** sha256 of the uncompressed layer tar, "sha256:..." (the image's diff_id) */
+  diffId: string;
+  /** bytes of the layer tar */
+  size: number;
+  entries: number;
+  /** bytes of regular-file content kept */
+  contentBytes: number;
+}
+
+/** Extended attributes carried over from the source (file capabilities are `security.capability`). */
+function xattrs(header: Header): Record<string, string> | undefined {
+  const pax = header.pax as Record<string, string> | null | undefined;
+  if (!pax) return undefined;
+  const kept = Object.entries(pax).filter(([key]) => key.startsWith('SCHILY.xattr.') || key.startsWith('LIBARCHIVE.xattr.'));
+  return kept.length ? Object.fromEntries(kept) : undefined;
+}
+
+export async function writeLayer(
+  source: Readable,
+  keep: ReadonlySet<string>,
+  destination: string,
+  options: { clampMtime: Date; onProgress?: (bytes: number) => void },
+): Promise<LayerResult> {
+  const extract = tar.extract({ filenameEncoding: 'latin1' } as never);
+  const pack = tar.pack();
+  const hash = createHash('sha256');
+  let size = 0;
+  const hasher = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const written = pipeline(pack as unknown as Readable, hasher, createWriteStream(destination));
+  let entries = 0;
+  let contentBytes = 0;
+
+  const copy = (async () => {
+    try {
+      for await (const entry of extract) {
+        const header = entry.header;
+        const type = entryType(header);
+        const path = type && !escapesRoot(header.name) ? absolutePath(header.name) : undefined;
+        if (!path || path === '/' || !keep.has(path) || CONTAINER_ONLY.has(path)) {
+          entry.resume();
+          continue;
+        }
+        const out: Header = {
+          ...header,
+          name: path.slice(1),
+          linkname: header.type === 'link' ? absolutePath(header.linkname).slice(1) : header.linkname ? pathFromBytes(Buffer.from(header.linkname, 'latin1')) : header.linkname,
+          mtime: header.mtime > options.clampMtime ? options.clampMtime : header.mtime,
+          pax: xattrs(header),
+        };
+        entries++;
+        const sink = pack.entry(out);
+        if (header.type === 'file' || header.type === 'contiguous-file') {
+          for await (const chunk of entry as AsyncIterable<Buffer>) {
+            contentBytes += chunk.length;
+            if (!sink.write(chunk)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
+          }
+          options.onProgress?.(contentBytes);
+        } else {
+          entry.resume();
+        }
+        (sink as unknown as NodeJS.WritableStream).end();
+        await once(sink as unknown as NodeJS.EventEmitter, 'finish');
+      }
+      pack.finalize();
+    } catch (error) {
+      pack.destroy(error as Error);
+      throw error;
+    }
+  })();
+  await Promise.all([pipeline(source, extract as unknown as NodeJS.WritableStream), copy, written]);
+  return { diffId: `sha256:${hash.digest('hex')}`, size, entries, contentBytes };
+}

@@ -1,0 +1,112 @@
+import { writeFile } from 'node:fs/promises';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { build } from '../build/build.js';
+import { SlimifyError, isSlimifyError } from '../errors.js';
+import { exposedPorts } from '../run/run-target.js';
+import type { ContinueAfter } from '../run/run-target.js';
+import { renderBuildReport, type BuildReport } from '../report/build-report.js';
+import { buildProbes } from '../probes/probe-options.js';
+import { info } from '../util/log.js';
+import { collect, parseBoolean, parseSeconds } from './options.js';
+import { inspectImage } from '../engine/engine.js';
+
+function parseContinueAfter(value: string): ContinueAfter {
+  if (value === 'probe' || value === 'exit' || value === 'signal') return { kind: value };
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds > 0) return { kind: 'seconds', seconds };
+  throw new InvalidArgumentError('expected probe, exit, signal or a number of seconds');
+}
+
+interface BuildFlags {
+  tag?: string;
+  force: boolean;
+  pull: boolean;
+  httpProbe: boolean;
+  httpProbeCmd: string[];
+  httpProbeFile: string[];
+  probeScript: string[];
+  exec: string[];
+  execFile: string[];
+  healthcheck: boolean;
+  continueAfter: ContinueAfter;
+  readyTimeout: number;
+  probeTimeout: number;
+  exitTimeout: number;
+  stopGrace: number;
+  includePath: string[];
+  includeTree: string[];
+  verify: boolean;
+  report?: string;
+  json: boolean;
+}
+
+export function registerBuild(program: Command): void {
+  program
+    .command('build')
+    .description('run IMAGE once under strace while probes exercise it, keep only the files it used, write IMAGE.slim and verify it')
+    .argument('<image>', 'image reference or id (must exist in the engine; see --pull)')
+    .option('-t, --tag <tag>', 'output tag (default: REPO.slim:TAG)')
+    .option('--force', 'replace the output tag if it exists', false)
+    .option('--pull', 'pull the image when the engine does not have it', false)
+    .addOption(new Option('--http-probe <bool>', 'GET / on every exposed TCP port').argParser(parseBoolean).default(true))
+    .option('--http-probe-cmd <[METHOD:]PATH>', 'an HTTP probe on the first exposed port (repeatable)', collect, [])
+    .option('--http-probe-file <file>', 'HTTP probes from a JSON file (docker-slim format accepted; see probes/http-probe-file.schema.json)', collect, [])
+    .option('--probe-script <path>', 'an executable run on the host while the app runs; non-zero exit fails the build (repeatable)', collect, [])
+    .option('--exec <command>', 'a shell command run inside the traced container (repeatable)', collect, [])
+    .option('--exec-file <file>', 'commands run inside the container, one per line', collect, [])
+    .addOption(new Option('--healthcheck <bool>', "run the image's HEALTHCHECK as a traced probe").argParser(parseBoolean).default(true))
+    .addOption(new Option('--continue-after <when>', 'when to stop the traced app: probe, exit, signal or N seconds').argParser(parseContinueAfter).default({ kind: 'probe' }, 'probe'))
+    .addOption(new Option('--ready-timeout <seconds>', 'how long to wait for each port to answer').argParser(parseSeconds).default(60))
+    .addOption(new Option('--probe-timeout <seconds>', 'deadline of each probe').argParser(parseSeconds).default(30))
+    .addOption(new Option('--exit-timeout <seconds>', 'how long an app without probes may run before it is stopped').argParser(parseSeconds).default(60))
+    .addOption(new Option('--stop-grace <seconds>', 'grace period after the stop signal before SIGKILL').argParser(parseSeconds).default(10))
+    .option('--include-path <path>', 'keep this path (and what it needs) even if the app did not touch it (repeatable)', collect, [])
+    .option('--include-tree <dir>', 'keep this directory with everything under it (repeatable)', collect, [])
+    .addOption(new Option('--verify <bool>', 'run the slim image with the same probes and compare').argParser(parseBoolean).default(true))
+    .option('--report <file>', 'write the full report as JSON (every kept path with its reason)')
+    .option('--json', 'print the report as JSON on stdout instead of the table', false)
+    .action(async (image: string, flags: BuildFlags) => {
+      const original = await inspectImage(image).catch(() => undefined);
+      const probes = await buildProbes({
+        exposedPorts: original ? exposedPorts(original) : [],
+        httpProbe: flags.httpProbe,
+        httpProbeCmd: flags.httpProbeCmd,
+        httpProbeFile: flags.httpProbeFile,
+        probeScript: flags.probeScript,
+        exec: flags.exec,
+        execFile: flags.execFile,
+        healthcheck: flags.healthcheck ? original?.config.Healthcheck : undefined,
+        timeoutMs: flags.probeTimeout * 1000,
+      });
+      let report: BuildReport;
+      try {
+        report = await build({
+          image,
+          tag: flags.tag,
+          force: flags.force,
+          pull: flags.pull,
+          probes,
+          continueAfter: flags.continueAfter,
+          readyTimeoutMs: flags.readyTimeout * 1000,
+          exitTimeoutMs: flags.exitTimeout * 1000,
+          stopGraceSeconds: flags.stopGrace,
+          includePaths: flags.includePath,
+          includeTrees: flags.includeTree,
+          verify: flags.verify,
+        });
+      } catch (error) {
+        // a failed verification still has a report worth keeping
+        if (isSlimifyError(error) && error.code === 'verify-failed' && error.cause && flags.report) {
+          await writeFile(flags.report, `${JSON.stringify(error.cause, null, 2)}\n`);
+        }
+        throw error;
+      }
+      if (flags.report) {
+        await writeFile(flags.report, `${JSON.stringify(report, null, 2)}\n`).catch((cause: unknown) => {
+          throw new SlimifyError(`cannot write the report to ${flags.report}`, { code: 'usage', cause });
+        });
+        info(`report written to ${flags.report}`);
+      }
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderBuildReport(report)}\n`);
+    });
+}

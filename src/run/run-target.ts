@@ -1,0 +1,175 @@
+/**
+ * Runs the target image once, traced or not: creates the container (exposed ports published on
+ * 127.0.0.1, labelled with the session), starts it, runs the probes, decides when to stop, gives
+ * the app its stop signal and a grace period, and hands the finished container to the caller
+ * (to read the trace) before removing it.
+ */
+import tar from 'tar-stream';
+import { type ContainerHandle, type ImageInfo, createContainer } from '../engine/engine.js';
+import type { Session } from '../engine/session.js';
+import { SlimifyError } from '../errors.js';
+import type { ExecProbe, Probe } from '../probes/probe.js';
+import { runScript, scriptEnvironment } from '../probes/probe-script.js';
+import { type ProbeRun, runProbes } from '../probes/run-probes.js';
+import { SENSOR_DIR } from '../sensor/bundle.js';
+import { TRACE_DIR, execTraceFile, mainEntrypoint, tracerArgv } from '../sensor/tracer-command.js';
+import { debug, info, warn } from '../util/log.js';
+
+export type ContinueAfter = { kind: 'probe' } | { kind: 'seconds'; seconds: number } | { kind: 'exit' } | { kind: 'signal' };
+
+export interface RunOptions {
+  session: Session;
+  image: ImageInfo;
+  /** image reference or id to run */
+  ref: string;
+  probes: Probe[];
+  readyTimeoutMs: number;
+  stopGraceSeconds: number;
+  continueAfter: ContinueAfter;
+  /** longest the app may run when waiting for it to exit */
+  exitTimeoutMs: number;
+  /** when set, run under the sensor mounted from this volume */
+  sensor?: { volume: string; loader: boolean };
+  purpose: string;
+}
+
+export interface RunResult {
+  probes: ProbeRun;
+  exitCode: number;
+  /** whether the main process was still running when slimify stopped it */
+  stayedUp: boolean;
+  logs: { stdout: string; stderr: string };
+}
+
+export function imageCommand(image: ImageInfo): string[] {
+  return [...(image.config.Entrypoint ?? []), ...(image.config.Cmd ?? [])];
+}
+
+export function exposedPorts(image: ImageInfo): string[] {
+  return Object.keys(image.config.ExposedPorts ?? {}).sort();
+}
+
+function healthcheckCommand(probe: ExecProbe, image: ImageInfo): string[] {
+  if (!probe.shell) return probe.command;
+  const shell = image.config.Shell?.length ? image.config.Shell : ['/bin/sh', '-c'];
+  return [...shell, probe.command.join(' ')];
+}
+
+/** An empty world-writable directory for the trace files, in the container's own layer. */
+function traceDirTar(): NodeJS.ReadableStream {
+  const pack = tar.pack();
+  pack.entry({ name: `${TRACE_DIR.slice(1)}/`, type: 'directory', mode: 0o1777, uid: 0, gid: 0 });
+  pack.finalize();
+  return pack as unknown as NodeJS.ReadableStream;
+}
+
+export async function runTarget(options: RunOptions, consume?: (container: ContainerHandle) => Promise<void>): Promise<RunResult> {
+  const { session, image } = options;
+  const command = imageCommand(image);
+  if (command.length === 0) {
+    throw new SlimifyError(`image ${options.ref} has no ENTRYPOINT or CMD: nothing to run`, { code: 'target-failed', stage: 'trace', image: options.ref });
+  }
+  const ports = exposedPorts(image);
+  const container = await createContainer({
+    image: options.ref,
+    name: session.name(options.purpose),
+    entrypoint: options.sensor ? mainEntrypoint(command, options.sensor.loader) : command,
+    cmd: [],
+    publish: ports,
+    mounts: options.sensor ? [{ volume: options.sensor.volume, target: SENSOR_DIR, readOnly: true }] : undefined,
+    capAdd: options.sensor ? ['SYS_PTRACE'] : undefined,
+    // the healthcheck runs as a (traced) exec probe instead, so its files are seen
+    disableHealthcheck: true,
+    labels: session.labels,
+  });
+  session.trackContainer(container.id);
+  try {
+    if (options.sensor) await container.putArchive(traceDirTar() as never, '/');
+    await container.start();
+    const exited = container.wait().then(
+      (r) => r.StatusCode,
+      () => -1,
+    );
+    let done = false;
+    void exited.then(() => (done = true));
+    const hostPorts = new Map<number, number>();
+    for (const [spec, hostPort] of Object.entries(await container.publishedPorts())) hostPorts.set(Number.parseInt(spec, 10), hostPort);
+    debug(`${options.purpose}: container ${container.id.slice(0, 12)}, ports ${JSON.stringify(Object.fromEntries(hostPorts))}`);
+
+    let execCount = 0;
+    const probes = await runProbes(
+      options.probes,
+      {
+        ports: hostPorts,
+        exited,
+        exec: async (probe) => {
+          if (done) return { exitCode: -1, output: 'the container had already exited' };
+          const cmd = healthcheckCommand(probe, image);
+          const argv = options.sensor ? tracerArgv(execTraceFile(++execCount), cmd, options.sensor.loader) : cmd;
+          const result = await withTimeout(container.exec(argv), probe.timeoutMs, `${probe.name} timed out after ${probe.timeoutMs / 1000}s`);
+          return { exitCode: result.exitCode, output: `${result.stdout}${result.stderr}` };
+        },
+        runScript: (path, timeoutMs) => runScript(path, { ...process.env, ...scriptEnvironment(hostPorts, container.id) } as Record<string, string>, timeoutMs),
+      },
+      options.readyTimeoutMs,
+    );
+
+    await waitBeforeStop(options, exited, () => done);
+    const stayedUp = !done;
+    if (!done) {
+      debug(`${options.purpose}: stopping with ${image.config.StopSignal ?? 'SIGTERM'}, grace ${options.stopGraceSeconds}s`);
+      await container.stop(options.stopGraceSeconds);
+    }
+    const exitCode = await exited;
+    const logs = await container.logs();
+    if (consume) await consume(container);
+    return { probes, exitCode, stayedUp, logs };
+  } finally {
+    await session.forgetContainer(container.id);
+  }
+}
+
+async function waitBeforeStop(options: RunOptions, exited: Promise<number>, isDone: () => boolean): Promise<void> {
+  const continueAfter = options.continueAfter;
+  if (continueAfter.kind === 'seconds') {
+    await Promise.race([exited, delay(continueAfter.seconds * 1000)]);
+  } else if (continueAfter.kind === 'exit') {
+    const finished = await Promise.race([exited.then(() => true), delay(options.exitTimeoutMs).then(() => false)]);
+    if (!finished) warn(`the app did not exit within ${options.exitTimeoutMs / 1000}s; stopping it (set --exit-timeout to wait longer)`);
+  } else if (continueAfter.kind === 'signal') {
+    if (!isDone()) {
+      info('exercise the app now; press Enter or send SIGUSR1 to slimify when done');
+      await Promise.race([exited, waitForUserSignal()]);
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function waitForUserSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const finish = () => {
+      process.off('SIGUSR1', finish);
+      process.stdin.off('data', finish);
+      if (process.stdin.isTTY) process.stdin.pause();
+      resolve();
+    };
+    process.on('SIGUSR1', finish);
+    if (process.stdin.isTTY) {
+      process.stdin.resume();
+      process.stdin.once('data', finish);
+    }
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SlimifyError(message, { code: 'probe-failed', stage: 'probe' })), ms);
+    }),
+  ]);
+}
