@@ -5,12 +5,14 @@ import { splitShebangLine } from './file-kind.js';
 import { compareStrings, type FsEntry, type FsIndex } from './fs-index.js';
 import type { ReadText } from './ld-so-conf.js';
 import { LibrarySearch, type LoadedObject } from './library-search.js';
-import { ancestors, basename, dirname, join, normalise } from './paths.js';
+import { ancestors, basename, dirname, normalise } from './paths.js';
 import { resolve } from './resolve.js';
 import { compareReasons, KeepSet, type Reason, type ReasonKind } from './keep-set.js';
 import { ruleSeeds } from './rules.js';
+import { envProgram, findCommand } from './script-interpreter.js';
 
 export type { Reason, ReasonKind } from './keep-set.js';
+export { envProgram } from './script-interpreter.js';
 
 export interface ClosureInput {
   index: FsIndex;
@@ -46,7 +48,6 @@ export interface ClosureResult {
 }
 
 const PARENT: Reason = Object.freeze({ kind: 'parent' });
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Kinds that only say "another kept file needs this"; the rest make an ELF a program of its own. */
 const DEPENDENCY_KINDS = new Set<ReasonKind>(['parent', 'symlink', 'symlink-target', 'elf-interpreter', 'elf-needed']);
 
@@ -124,9 +125,7 @@ class ClosureBuilder {
     const final = this.#keepResolved(path, reason);
     if (final !== undefined) return;
     // A dangling symlink still exists as a link: keep it, the app saw it.
-    const link = resolve(this.#index, path, { followLast: false }).final;
-    if (link !== undefined) {
-      this.#keepPath(link, reason);
+    if (this.#keepResolved(path, reason, false) !== undefined) {
       this.#warnings.add(`${path} is a dangling symlink in the image`);
     } else {
       this.#absent.push({ path: normalise(path), reason });
@@ -162,8 +161,8 @@ class ClosureBuilder {
   }
 
   /** Resolves `path`, keeping the directories and symlinks on the way; returns the final path. */
-  #keepResolved(path: string, reason: Reason): string | undefined {
-    const { final, symlinks, visited } = resolve(this.#index, path);
+  #keepResolved(path: string, reason: Reason, followLast = true): string | undefined {
+    const { final, symlinks, visited } = resolve(this.#index, path, { followLast });
     for (const dir of visited) this.#keepPath(dir, PARENT);
     const via: Reason = { kind: 'symlink', from: normalise(path) };
     for (const link of symlinks) if (!(reason.kind === 'symlink-target' && link === reason.from)) this.#keepPath(link, via);
@@ -204,6 +203,8 @@ class ClosureBuilder {
     const entry = this.#index.get(path);
     if (entry === undefined) return false;
     if (entry.type === 'symlink') {
+      // A link kept on the way of a lookup had its target kept by that same lookup.
+      if (this.#keep.reasons(path).every((reason) => reason.kind === 'symlink')) return false;
       if (this.#keepResolved(path, { kind: 'symlink-target', from: path }) === undefined) {
         this.#warnings.add(`${path} -> ${entry.linkname ?? ''} is a dangling symlink in the image`);
       }
@@ -246,7 +247,7 @@ class ClosureBuilder {
     }
     const loaded = new Map<string, string>();
     const seen = new Set<string>([root.path]);
-    const pending: Array<{ object: LoadedObject; final: string; loaders: LoadedObject[] }> = [
+    const pending: Array<{ object: LoadedObject; final: string; loaders: readonly LoadedObject[] }> = [
       { object: root, final: root.path, loaders: [] },
     ];
     for (let next = 0; next < pending.length; next++) {
@@ -273,7 +274,7 @@ class ClosureBuilder {
         if (info.soname !== undefined && !loaded.has(info.soname)) loaded.set(info.soname, final);
         if (seen.has(final)) continue;
         seen.add(final);
-        pending.push({ object: { path: found.path, info }, final, loaders: [object, ...loaders] });
+        pending.push({ object: { path: found.path, info }, final, loaders: this.#search.nextLoaders(object, loaders) });
       }
     }
   }
@@ -295,47 +296,15 @@ class ClosureBuilder {
     const program = envProgram(shebang.argument);
     if (program === undefined) return;
     const envReason: Reason = { kind: 'script-interpreter', detail: `run through env by ${path}`, from: path };
-    const found = this.#findCommand(program);
+    const found = findCommand(this.#index, program, this.#input.env?.PATH);
     if (found === undefined) this.#addMissing(program, envReason);
     else this.#keepResolved(found, envReason);
-  }
-
-  /** Where `env` finds `program`: as a path, or in the image's PATH. */
-  #findCommand(program: string): string | undefined {
-    if (program.includes('/')) return resolve(this.#index, program).final === undefined ? undefined : program;
-    const path = this.#input.env?.PATH ?? DEFAULT_PATH;
-    for (const dir of path.split(':')) {
-      if (!dir.startsWith('/')) continue;
-      const candidate = join(dir, program);
-      const final = resolve(this.#index, candidate).final;
-      const entry = final === undefined ? undefined : this.#index.get(final);
-      if (entry !== undefined && entry.type !== 'directory') return candidate;
-    }
-    return undefined;
   }
 
   #addMissing(path: string, reason: Reason): void {
     const key = `${path}\0${reason.kind}\0${reason.from ?? ''}`;
     if (!this.#missing.has(key)) this.#missing.set(key, { path, reason });
   }
-}
-
-/**
- * The program `#!/usr/bin/env ARG` runs. The kernel passes ARG as one argument, so without
- * `-S` it is the program name itself; with `-S` it is split, and options and VAR=value
- * assignments before the program are skipped.
- */
-export function envProgram(argument: string | undefined): string | undefined {
-  if (argument === undefined) return undefined;
-  let words: string[];
-  if (argument.startsWith('-S') || argument.startsWith('--split-string')) {
-    words = argument.replace(/^(-S|--split-string=?)/, '').split(/[ \t]+/);
-  } else if (argument.startsWith('-')) {
-    return undefined;
-  } else {
-    return argument;
-  }
-  return words.find((word) => word !== '' && !word.startsWith('-') && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word));
 }
 
 function compareProblems(a: ClosureProblem, b: ClosureProblem): number {

@@ -105,6 +105,20 @@ export class LibrarySearch {
     };
   }
 
+  /**
+   * The loader chain for lookups by the libraries `object` loads: `object` joins `loaders`
+   * only when its RPATH (or musl's RUNPATH/RPATH) is inherited, and the executable always stays
+   * last, so long chains of libraries do not grow it.
+   */
+  nextLoaders(object: LoadedObject, loaders: readonly LoadedObject[]): readonly LoadedObject[] {
+    if (loaders.length === 0) return [object];
+    const main = loaders.at(-1)!;
+    const inherited = isMusl(main.info, object.info)
+      ? object.info.runpath.length > 0 || object.info.rpath.length > 0
+      : object.info.runpath.length === 0 && object.info.rpath.length > 0;
+    return inherited ? [object, ...loaders] : loaders;
+  }
+
   /** The directories searched for a library needed by `caller`, in the loader's order. */
   async searchPath(caller: LoadedObject, loaders: readonly LoadedObject[] = []): Promise<SearchDir[]> {
     const main = loaders.at(-1) ?? caller;
