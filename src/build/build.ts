@@ -6,11 +6,11 @@
  */
 import { join } from 'node:path';
 import { computeClosure, type Reason } from '../closure/closure.js';
-import { type ImageInfo, engineArchitecture, inspectImage, loadImage, pingEngine, pullImage, removeImage, requireImage } from '../engine/engine.js';
+import { engineArchitecture, inspectImage, loadImage, pingEngine } from '../engine/engine.js';
 import { Session } from '../engine/session.js';
 import { SlimifyError } from '../errors.js';
 import { indexFilesystem } from '../assemble/index-filesystem.js';
-import { LABEL_VERSION, imageArchive, slimConfig } from '../assemble/image-archive.js';
+import { imageArchive, slimConfig } from '../assemble/image-archive.js';
 import { PristineSource } from '../assemble/pristine-source.js';
 import { writeLayer } from '../assemble/write-layer.js';
 import type { Probe } from '../probes/probe.js';
@@ -21,11 +21,12 @@ import { prepareBundle, usesLoader } from '../sensor/bundle.js';
 import { prepareSensorVolume } from '../sensor/sensor-volume.js';
 import { TRACE_DIR } from '../sensor/tracer-command.js';
 import type { TraceSummary } from '../trace/trace-summary.js';
-import { compareOutcomes } from '../verify/compare-outcomes.js';
+import { verifySlim } from '../verify/verify-slim.js';
 import { onInterrupt } from '../util/interrupt.js';
-import { Progress, formatBytes, info, warn } from '../util/log.js';
+import { Progress, formatBytes, warn } from '../util/log.js';
 import { VERSION } from '../version.js';
 import { defaultOutputTag, parseRef } from './image-ref.js';
+import { checkTarget, inspectOrPull } from './build-checks.js';
 import type { BuildReport, StageTiming } from '../report/build-report.js';
 import { seedsFromTrace } from './seeds.js';
 
@@ -167,30 +168,11 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     const slim = await inspectImage(outputTag);
     if (!slim) throw new SlimifyError(`the engine accepted the image but ${outputTag} is not there`, { stage: 'load' });
 
-    let verification: BuildReport['verification'];
-    if (options.verify) {
-      verification = await stage('verify', 'verifying the slim image', async () => {
-        const run = await runTarget({
-          session,
-          image: slim,
-          ref: slim.id,
-          probes: options.probes,
-          readyTimeoutMs: options.readyTimeoutMs,
-          stopGraceSeconds: options.stopGraceSeconds,
-          continueAfter: options.continueAfter,
-          exitTimeoutMs: options.exitTimeoutMs,
-          purpose: 'verify',
-        });
-        const comparisons = compareOutcomes(options.probes, traced.probes.outcomes, run.probes.outcomes);
-        const stayedUpSame = run.stayedUp === traced.stayedUp && (traced.stayedUp || run.exitCode === traced.exitCode);
-        return {
-          passed: comparisons.every((c) => c.same) && stayedUpSame,
-          comparisons,
-          container: { original: describeEnd(traced), slim: describeEnd(run) },
-          logs: stayedUpSame ? undefined : logTail(run.logs),
-        };
-      });
-    }
+    const verification = options.verify
+      ? await stage('verify', 'verifying the slim image', () =>
+          verifySlim({ session, slim, probes: options.probes, traced, run: options }),
+        )
+      : undefined;
 
     const report: BuildReport = {
       slimifyVersion: VERSION,
@@ -227,36 +209,6 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   }
 }
 
-async function inspectOrPull(options: BuildOptions): Promise<ImageInfo> {
-  const found = await inspectImage(options.image);
-  if (found) return found;
-  if (options.pull) {
-    info(`pulling ${options.image}`);
-    await pullImage(options.image);
-  }
-  return requireImage(options.image);
-}
-
-async function checkTarget(options: BuildOptions, image: ImageInfo, outputTag: string): Promise<void> {
-  if (image.config.Labels?.[LABEL_VERSION]) {
-    throw new SlimifyError(`image ${options.image} was already made by slimify ${image.config.Labels[LABEL_VERSION]} (from ${image.config.Labels['slimify.source.image'] ?? 'another image'}); slim the original instead`, {
-      code: 'usage',
-      image: options.image,
-    });
-  }
-  const existing = await inspectImage(outputTag);
-  if (existing?.id === image.id) {
-    throw new SlimifyError(`the output tag ${outputTag} is the input image itself: choose another --tag (slimify never changes the original)`, { code: 'usage', image: options.image });
-  }
-  if (existing) {
-    if (!options.force) {
-      throw new SlimifyError(`the output tag ${outputTag} already exists: pass --force to replace it, or choose another --tag`, { code: 'output-exists', image: options.image });
-    }
-    // the old image loses only its tag if something still uses it
-    await removeImage(outputTag).catch(() => undefined);
-  }
-}
-
 function envMap(env: string[]): Record<string, string> {
   const map: Record<string, string> = {};
   for (const item of env) {
@@ -266,13 +218,9 @@ function envMap(env: string[]): Record<string, string> {
   return map;
 }
 
-function logTail(logs: { stdout: string; stderr: string }): string[] {
+export function logTail(logs: { stdout: string; stderr: string }): string[] {
   const lines = `${logs.stdout}${logs.stderr}`.trimEnd().split('\n').filter(Boolean).slice(-15);
   return lines.length ? ['last lines of the container output:', ...lines.map((l) => `  | ${l}`)] : [];
-}
-
-function describeEnd(run: { stayedUp: boolean; exitCode: number }): string {
-  return run.stayedUp ? 'stayed up until stopped' : `exited with ${run.exitCode}`;
 }
 
 export function describeReason(reason: Reason): string {

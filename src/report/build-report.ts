@@ -2,7 +2,7 @@
  * The build report: one JSON document (`--report FILE`, `--json`) and its terminal rendering.
  */
 import type { ProbeOutcome } from '../probes/probe.js';
-import type { OutcomeComparison } from '../verify/compare-outcomes.js';
+import type { Verification } from '../verify/verify-slim.js';
 import { formatBytes, formatSeconds } from '../util/log.js';
 
 export interface StageTiming {
@@ -23,12 +23,7 @@ export interface BuildReport {
   directories: Array<{ directory: string; bytes: number }>;
   stages: StageTiming[];
   totalMs: number;
-  verification?: {
-    passed: boolean;
-    comparisons: OutcomeComparison[];
-    container: { original: string; slim: string };
-    logs?: string[];
-  };
+  verification?: Verification;
   /** every kept path with why it was kept */
   kept: Record<string, string[]>;
 }
