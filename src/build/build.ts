@@ -186,6 +186,8 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       directories: bytesByDirectory(closure.keep, indexed.index),
       stages,
       totalMs: Date.now() - started,
+      readyMs: { traced: traced.probes.readyMs, slim: verification?.readyMs },
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
       verification,
       kept: Object.fromEntries([...closure.keep].map(([path, reasons]) => [path, reasons.map(describeReason)])),
     };

@@ -93,9 +93,12 @@ export interface ProbeRun {
   outcomes: ProbeOutcome[];
   /** container ports that never answered */
   unready: Array<{ port: number; error: string }>;
+  /** from the start of probing until every HTTP port answered (the app's start-up time) */
+  readyMs: number;
 }
 
 export async function runProbes(probes: Probe[], target: ProbeTarget, readyTimeoutMs: number): Promise<ProbeRun> {
+  const started = Date.now();
   const unready: ProbeRun['unready'] = [];
   const httpPorts = [...new Set(probes.filter((p): p is HttpProbe => p.kind === 'http').map((p) => p.port))];
   for (const port of httpPorts) {
@@ -104,6 +107,7 @@ export async function runProbes(probes: Probe[], target: ProbeTarget, readyTimeo
     const ready = await waitForHttp(hostPort, readyTimeoutMs, target.exited);
     if (!ready.ready) unready.push({ port, error: ready.error ?? 'not ready' });
   }
+  const readyMs = Date.now() - started;
   const outcomes: ProbeOutcome[] = [];
   for (const probe of probes) {
     if (probe.kind === 'http' && unready.some((u) => u.port === probe.port)) {
@@ -112,7 +116,7 @@ export async function runProbes(probes: Probe[], target: ProbeTarget, readyTimeo
     }
     outcomes.push(await runProbe(probe, target));
   }
-  return { outcomes, unready };
+  return { outcomes, unready, readyMs };
 }
 
 export function probeFailure(run: ProbeRun, image: string): SlimifyError | undefined {

@@ -23,6 +23,10 @@ export interface BuildReport {
   directories: Array<{ directory: string; bytes: number }>;
   stages: StageTiming[];
   totalMs: number;
+  /** time until the traced app answered on every port, and the same for the slim image */
+  readyMs: { traced: number; slim?: number };
+  /** peak resident memory of the slimify process */
+  peakRssBytes: number;
   verification?: Verification;
   /** every kept path with why it was kept */
   kept: Record<string, string[]>;

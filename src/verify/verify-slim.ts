@@ -13,6 +13,7 @@ export interface Verification {
   comparisons: OutcomeComparison[];
   container: { original: string; slim: string };
   logs?: string[];
+  readyMs: number;
 }
 
 export interface VerifyInput {
@@ -49,6 +50,7 @@ export async function verifySlim(input: VerifyInput): Promise<Verification> {
     passed,
     comparisons,
     container: { original: describeEnd(traced), slim: describeEnd(run) },
+    readyMs: run.probes.readyMs,
     logs: passed || logs.length === 0 ? undefined : ['last lines of the slim container output:', ...logs.map((l) => `  | ${l}`)],
   };
 }
