@@ -180,6 +180,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       output: { tag: outputTag, id: slim.id, size: slim.size, layerDigest: layer.diffId },
       ratio: slim.size > 0 ? image.size / slim.size : 0,
       files: { original: indexed.files, kept: countKeptFiles(closure.keep, indexed.index), entriesKept: layer.entries },
+      probeDefinitions: options.probes.map((p) => (p.kind === 'http' ? { ...p, body: p.body?.toString('utf8') } : p)),
       probes: traced.probes.outcomes,
       trace: { lines: traceSummary.lines.total, processes: traceSummary.pids, used: traceSummary.used.length, missing: traceSummary.missing.length, executed: traceSummary.executed.map((e) => e.path) },
       closure: { missing: closure.missing.map((m) => ({ path: m.path, reason: describeReason(m.reason) })), absentSeeds: closure.absent.length },

@@ -1,7 +1,7 @@
 /**
  * The build report: one JSON document (`--report FILE`, `--json`) and its terminal rendering.
  */
-import type { ProbeOutcome } from '../probes/probe.js';
+import type { Probe, ProbeOutcome } from '../probes/probe.js';
 import type { Verification } from '../verify/verify-slim.js';
 import { formatBytes, formatSeconds } from '../util/log.js';
 
@@ -17,6 +17,8 @@ export interface BuildReport {
   /** original size / slim size */
   ratio: number;
   files: { original: number; kept: number; entriesKept: number };
+  /** the probes as defined (request bodies as text) */
+  probeDefinitions: Array<Omit<Probe, 'body'> & { body?: string }>;
   probes: ProbeOutcome[];
   trace: { lines: number; processes: number; used: number; missing: number; executed: string[] };
   closure: { missing: Array<{ path: string; reason: string }>; absentSeeds: number };
