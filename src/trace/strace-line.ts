@@ -201,22 +201,22 @@ function pushArg(text: string, start: number, end: number, out: string[]): void 
 
 /** Index of the closing quote of a string whose content starts at `i`, or -1. */
 function skipQuoted(text: string, i: number): number {
-  for (; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c) i++;
-    else if (c === 0x22) return i;
+  // strace escapes every `"` inside a string, so the first quote not preceded by an odd
+  // number of backslashes ends it; indexOf jumps over the (long) string bodies quickly.
+  for (;;) {
+    const q = text.indexOf('"', i);
+    if (q < 0) return -1;
+    let b = q - 1;
+    while (b >= i && text.charCodeAt(b) === 0x5c) b--;
+    if ((q - 1 - b) % 2 === 0) return q;
+    i = q + 1;
   }
-  return -1;
 }
 
 /** Index of the `>` closing a -y annotation whose content starts at `i`, or -1. */
 function skipAnnotation(text: string, i: number): number {
-  for (; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c) i++;
-    else if (c === 0x3e) return i;
-  }
-  return -1;
+  // strace prints a `>` inside a -y path as `\76`, so the first `>` is the closing one.
+  return text.indexOf('>', i);
 }
 
 function parseResult(text: string, i: number): SyscallResult | undefined {

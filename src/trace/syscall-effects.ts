@@ -1,4 +1,4 @@
-import { decodeCString } from './c-string.js';
+import { decodeCString, decodeCStringValue, unescapeC } from './c-string.js';
 import { resolvePath, type ResolvedPath } from './path-resolve.js';
 import { decodeFdArg, type SyscallLine } from './strace-line.js';
 import type { AccessKind, SummaryBuilder } from './trace-summary.js';
@@ -13,7 +13,8 @@ export interface Cwd {
   path: string;
 }
 
-type Handler = (call: SyscallLine, cwd: Cwd, out: SummaryBuilder) => void;
+/** `name` is the table's own copy of the syscall name: interned, so per-path dedupe is cheap. */
+type Handler = (call: SyscallLine, name: string, cwd: Cwd, out: SummaryBuilder) => void;
 
 /** Failures that say nothing about whether the path exists. */
 const UNINFORMATIVE_ERRNOS = new Set([
@@ -25,7 +26,8 @@ const NO_DIRFD = -1;
 
 /** Record what `call` did; `cwd` is the calling process's working directory. */
 export function applySyscallEffects(call: SyscallLine, cwd: Cwd, out: SummaryBuilder): void {
-  HANDLERS.get(call.syscall)?.(call, cwd, out);
+  const entry = HANDLERS.get(call.syscall);
+  if (entry !== undefined) entry.run(call, entry.name, cwd, out);
 }
 
 /** Names of the syscalls that affect the summary (the parser skips argument work for others). */
@@ -43,22 +45,29 @@ function target(call: SyscallLine, cwd: Cwd, dirfdIdx: number, pathIdx: number):
   if (arg === undefined) return undefined;
   let base: string | undefined = cwd.path;
   if (dirfdIdx !== NO_DIRFD) {
-    const fd = decodeFdArg(call.args[dirfdIdx] ?? '');
-    if (fd === undefined) return undefined;
-    const fdPath = fd.path === undefined ? undefined : usableFdPath(fd.path);
-    if (fd.fd === 'AT_FDCWD') {
+    const fdArg = call.args[dirfdIdx];
+    if (fdArg === undefined) return undefined;
+    if (fdArg.startsWith('AT_FDCWD')) {
+      const fdPath = annotationOf(fdArg, 8);
       if (fdPath !== undefined) base = cwd.path = fdPath;
     } else {
-      base = fdPath;
+      const fd = decodeFdArg(fdArg);
+      if (fd === undefined) return undefined;
+      base = fd.path === undefined ? undefined : usableFdPath(fd.path);
     }
   }
   if (arg === 'NULL') return base === undefined ? undefined : { path: base };
-  const decoded = decodeCString(arg);
-  if (decoded === undefined) return undefined;
-  const p = decoded.value;
+  const p = decodeCStringValue(arg);
+  if (p === undefined) return undefined;
   if (p === '') return base !== undefined && dirfdIdx !== NO_DIRFD && hasEmptyPathFlag(call) ? { path: base } : undefined;
   if (p.charCodeAt(0) === 0x2f) return resolvePath('/', p);
   return base === undefined ? undefined : resolvePath(base, p);
+}
+
+/** The usable path in `<...>` starting at `at` (`AT_FDCWD</x>` with at = 8), if any. */
+function annotationOf(arg: string, at: number): string | undefined {
+  if (arg.length <= at + 2 || arg.charCodeAt(at) !== 0x3c || arg.charCodeAt(arg.length - 1) !== 0x3e) return undefined;
+  return usableFdPath(unescapeC(arg, at + 1, arg.length - 1));
 }
 
 /** Real paths start with `/`; `pipe:[12]`, `socket:[3]`, `anon_inode:...` are not files. */
@@ -84,21 +93,21 @@ function outcomeOf(call: SyscallLine): Outcome {
 }
 
 /** Record a use of `t` by `call`; returns whether the call succeeded. */
-function record(call: SyscallLine, t: ResolvedPath | undefined, access: AccessKind, out: SummaryBuilder): boolean {
+function record(call: SyscallLine, name: string, t: ResolvedPath | undefined, access: AccessKind, out: SummaryBuilder): boolean {
   if (t === undefined) return false;
   switch (outcomeOf(call)) {
     case 'ok':
-      out.use(t.path, call.syscall, access, t.raw);
+      out.use(t.path, name, access, t.raw);
       return true;
     case 'missing':
-      out.miss(t.path, call.syscall, call.result.errno!, t.raw);
+      out.miss(t.path, name, call.result.errno!, t.raw);
       return false;
     case 'exists':
-      out.use(t.path, call.syscall, 'stat', t.raw, call.result.errno);
+      out.use(t.path, name, 'stat', t.raw, call.result.errno);
       return false;
     case 'unknown':
       // The call never returned (the process died in it): keep the path, to be safe.
-      out.use(t.path, call.syscall, 'stat', t.raw);
+      out.use(t.path, name, 'stat', t.raw);
       return false;
     case 'ignore':
       return false;
@@ -106,80 +115,80 @@ function record(call: SyscallLine, t: ResolvedPath | undefined, access: AccessKi
 }
 
 /** For calls that create their path: success means it did not exist before. */
-function recordCreate(call: SyscallLine, t: ResolvedPath | undefined, out: SummaryBuilder): void {
+function recordCreate(call: SyscallLine, name: string, t: ResolvedPath | undefined, out: SummaryBuilder): void {
   if (t === undefined) return;
-  if (outcomeOf(call) === 'ok') out.create(t.path, call.syscall);
-  else record(call, t, 'stat', out);
+  if (outcomeOf(call) === 'ok') out.create(t.path, name);
+  else record(call, name, t, 'stat', out);
 }
 
 function pathCall(dirfdIdx: number, pathIdx: number, access: AccessKind): Handler {
-  return (call, cwd, out) => {
-    record(call, target(call, cwd, dirfdIdx, pathIdx), access, out);
+  return (call, name, cwd, out) => {
+    record(call, name, target(call, cwd, dirfdIdx, pathIdx), access, out);
   };
 }
 
 function openCall(dirfdIdx: number, pathIdx: number, flagsIdx: number, fixedFlags?: string): Handler {
-  return (call, cwd, out) => {
+  return (call, name, cwd, out) => {
     const t = target(call, cwd, dirfdIdx, pathIdx);
     if (t === undefined) return;
     const flags = fixedFlags ?? call.args[flagsIdx] ?? '';
     const access: AccessKind = flags.includes('O_PATH')
       ? 'stat'
       : flags.includes('O_WRONLY') || flags.includes('O_RDWR') ? 'write' : 'read';
-    if (!record(call, t, access, out)) return;
-    if (flags.includes('O_RDWR')) out.use(t.path, call.syscall, 'read', t.raw);
-    if (flags.includes('O_CREAT')) out.create(t.path, call.syscall);
+    if (!record(call, name, t, access, out)) return;
+    if (flags.includes('O_RDWR')) out.use(t.path, name, 'read', t.raw);
+    if (flags.includes('O_CREAT')) out.create(t.path, name);
     const fdPath = call.result.fdPath === undefined ? undefined : usableFdPath(call.result.fdPath);
     if (fdPath !== undefined && fdPath !== t.path) {
-      out.use(fdPath, call.syscall, access);
+      out.use(fdPath, name, access);
       out.resolvedTo(t.path, fdPath);
     }
   };
 }
 
 function createCall(dirfdIdx: number, pathIdx: number): Handler {
-  return (call, cwd, out) => recordCreate(call, target(call, cwd, dirfdIdx, pathIdx), out);
+  return (call, name, cwd, out) => recordCreate(call, name, target(call, cwd, dirfdIdx, pathIdx), out);
 }
 
 function renameCall(oldDirIdx: number, oldIdx: number, newDirIdx: number, newIdx: number): Handler {
-  return (call, cwd, out) => {
+  return (call, name, cwd, out) => {
     const from = target(call, cwd, oldDirIdx, oldIdx);
     const to = target(call, cwd, newDirIdx, newIdx);
-    if (!record(call, from, 'remove', out) || from === undefined || to === undefined) return;
-    out.create(to.path, call.syscall);
+    if (!record(call, name, from, 'remove', out) || from === undefined || to === undefined) return;
+    out.create(to.path, name);
     out.rename(from.path, to.path);
   };
 }
 
 function linkCall(oldDirIdx: number, oldIdx: number, newDirIdx: number, newIdx: number): Handler {
-  return (call, cwd, out) => {
+  return (call, name, cwd, out) => {
     const to = target(call, cwd, newDirIdx, newIdx);
-    if (record(call, target(call, cwd, oldDirIdx, oldIdx), 'stat', out) && to !== undefined) {
-      out.create(to.path, call.syscall);
+    if (record(call, name, target(call, cwd, oldDirIdx, oldIdx), 'stat', out) && to !== undefined) {
+      out.create(to.path, name);
     }
   };
 }
 
 function chdirCall(dirfdIdx: number, pathIdx: number): Handler {
-  return (call, cwd, out) => {
+  return (call, name, cwd, out) => {
     const t = target(call, cwd, dirfdIdx, pathIdx);
-    if (record(call, t, 'chdir', out) && t !== undefined) cwd.path = t.path;
+    if (record(call, name, t, 'chdir', out) && t !== undefined) cwd.path = t.path;
   };
 }
 
 function fdCall(access: AccessKind, onSuccess?: (path: string, out: SummaryBuilder, cwd: Cwd) => void): Handler {
-  return (call, cwd, out) => {
+  return (call, name, cwd, out) => {
     const fd = decodeFdArg(call.args[0] ?? '');
     const path = fd?.path === undefined ? undefined : usableFdPath(fd.path);
     if (path === undefined) return;
-    if (record(call, { path }, access, out)) onSuccess?.(path, out, cwd);
+    if (record(call, name, { path }, access, out)) onSuccess?.(path, out, cwd);
   };
 }
 
 function execCall(dirfdIdx: number, pathIdx: number): Handler {
-  return (call, cwd, out) => {
+  return (call, name, cwd, out) => {
     const t = target(call, cwd, dirfdIdx, pathIdx);
-    if (!record(call, t, 'exec', out) || t === undefined) return;
+    if (!record(call, name, t, 'exec', out) || t === undefined) return;
     out.exec(t.path, firstArrayString(call.args[pathIdx + 1]));
   };
 }
@@ -193,7 +202,7 @@ function firstArrayString(arg: string | undefined): string | undefined {
 const stat = (pathIdx = 0): Handler => pathCall(NO_DIRFD, pathIdx, 'stat');
 const meta = (pathIdx = 0): Handler => pathCall(NO_DIRFD, pathIdx, 'write');
 
-const HANDLERS = new Map<string, Handler>([
+const HANDLERS = new Map<string, { name: string; run: Handler }>(([
   ['open', openCall(NO_DIRFD, 0, 1)],
   ['creat', openCall(NO_DIRFD, 0, 1, 'O_WRONLY|O_CREAT|O_TRUNC')],
   ['openat', openCall(0, 1, 2)],
@@ -234,4 +243,4 @@ const HANDLERS = new Map<string, Handler>([
   ['fchdir', fdCall('chdir', (path, _out, cwd) => { cwd.path = path; })],
   ['getdents', fdCall('list', (path, out) => out.list(path))],
   ['getdents64', fdCall('list', (path, out) => out.list(path))],
-]);
+] as [string, Handler][]).map(([name, run]) => [name, { name, run }]));

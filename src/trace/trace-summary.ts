@@ -103,18 +103,38 @@ export interface TraceRun {
 
 export const DEFAULT_PSEUDO_ROOTS: readonly string[] = ['/proc', '/sys', '/dev'];
 
+const ACCESS_KINDS: readonly AccessKind[] = ['chdir', 'exec', 'list', 'read', 'readlink', 'remove', 'stat', 'write'];
+const ACCESS_BIT: Readonly<Record<AccessKind, number>> = {
+  chdir: 1, exec: 2, list: 4, read: 8, readlink: 16, remove: 32, stat: 64, write: 128,
+};
+
+// Per-path accumulators: a bitmask and short arrays (a path is touched by a handful of
+// syscalls), cheaper than Sets on the hot path.
 interface UseAcc {
-  access: Set<AccessKind>;
-  syscalls: Set<string>;
-  raw?: Set<string>;
-  realPaths?: Set<string>;
-  errnos?: Set<string>;
+  access: number;
+  syscalls: string[];
+  raw?: string[];
+  realPaths?: string[];
+  errnos?: string[];
 }
 
 interface MissAcc {
-  syscalls: Set<string>;
-  errnos: Set<string>;
-  raw?: Set<string>;
+  syscalls: string[];
+  errnos: string[];
+  raw?: string[];
+}
+
+function addUnique(list: string[], value: string): void {
+  if (!list.includes(value)) list.push(own(value));
+}
+
+/**
+ * A copy of `s` that shares no memory with the line it was cut from. V8 substrings are views
+ * into their parent, and the parent here is a whole chunk of the trace (up to 1 MiB): keeping
+ * a path as a map key would otherwise keep its chunk alive.
+ */
+function own(s: string): string {
+  return (' ' + s).slice(1);
 }
 
 /** Accumulates path events; memory grows with distinct paths, not with trace length. */
@@ -128,9 +148,15 @@ export class SummaryBuilder {
   private readonly listed = new Set<string>();
   private readonly renamed = new Map<string, RenamedPath>();
 
-  constructor(private readonly pseudoRoots: readonly string[] = DEFAULT_PSEUDO_ROOTS) {}
+  /** Second characters of the pseudo roots: most paths are rejected on one char compare. */
+  private readonly pseudoSecondChars: Set<number>;
+
+  constructor(private readonly pseudoRoots: readonly string[] = DEFAULT_PSEUDO_ROOTS) {
+    this.pseudoSecondChars = new Set(pseudoRoots.map((root) => root.charCodeAt(1)));
+  }
 
   isPseudo(path: string): boolean {
+    if (!this.pseudoSecondChars.has(path.charCodeAt(1))) return false;
     for (const root of this.pseudoRoots) if (isAtOrUnder(path, root)) return true;
     return false;
   }
@@ -139,55 +165,55 @@ export class SummaryBuilder {
     const map = this.isPseudo(path) ? this.pseudoUsed : this.used;
     let acc = map.get(path);
     if (acc === undefined) {
-      acc = { access: new Set(), syscalls: new Set() };
-      map.set(path, acc);
+      acc = { access: 0, syscalls: [] };
+      map.set(own(path), acc);
     }
-    acc.access.add(access);
-    acc.syscalls.add(syscall);
-    if (raw !== undefined) (acc.raw ??= new Set()).add(raw);
-    if (errno !== undefined) (acc.errnos ??= new Set()).add(errno);
+    acc.access |= ACCESS_BIT[access];
+    addUnique(acc.syscalls, syscall);
+    if (raw !== undefined) addUnique((acc.raw ??= []), raw);
+    if (errno !== undefined) addUnique((acc.errnos ??= []), errno);
   }
 
   /** Record that opening `path` gave an fd whose real path is `realPath`. */
   resolvedTo(path: string, realPath: string): void {
     if (realPath === path) return;
     const acc = (this.isPseudo(path) ? this.pseudoUsed : this.used).get(path);
-    if (acc !== undefined) (acc.realPaths ??= new Set()).add(realPath);
+    if (acc !== undefined) addUnique((acc.realPaths ??= []), realPath);
   }
 
   miss(path: string, syscall: string, errno: string, raw?: string): void {
     const map = this.isPseudo(path) ? this.pseudoMissing : this.missing;
     let acc = map.get(path);
     if (acc === undefined) {
-      acc = { syscalls: new Set(), errnos: new Set() };
-      map.set(path, acc);
+      acc = { syscalls: [], errnos: [] };
+      map.set(own(path), acc);
     }
-    acc.syscalls.add(syscall);
-    acc.errnos.add(errno);
-    if (raw !== undefined) (acc.raw ??= new Set()).add(raw);
+    addUnique(acc.syscalls, syscall);
+    addUnique(acc.errnos, errno);
+    if (raw !== undefined) addUnique((acc.raw ??= []), raw);
   }
 
   create(path: string, syscall: string): void {
     if (this.isPseudo(path)) return; // `>/dev/null` opens with O_CREAT; nothing is created
     let set = this.created.get(path);
-    if (set === undefined) this.created.set(path, (set = new Set()));
-    set.add(syscall);
+    if (set === undefined) this.created.set(own(path), (set = new Set()));
+    set.add(own(syscall));
   }
 
   exec(path: string, argv0: string | undefined): void {
     let acc = this.executed.get(path);
-    if (acc === undefined) this.executed.set(path, (acc = { count: 0, argv0: new Set() }));
+    if (acc === undefined) this.executed.set(own(path), (acc = { count: 0, argv0: new Set() }));
     acc.count++;
-    if (argv0 !== undefined) acc.argv0.add(argv0);
+    if (argv0 !== undefined && !acc.argv0.has(argv0)) acc.argv0.add(own(argv0));
   }
 
   list(path: string): void {
-    if (!this.isPseudo(path)) this.listed.add(path);
+    if (!this.isPseudo(path) && !this.listed.has(path)) this.listed.add(own(path));
   }
 
   rename(from: string, to: string): void {
     const key = from + '\0' + to;
-    if (!this.renamed.has(key)) this.renamed.set(key, { from, to });
+    if (!this.renamed.has(key)) this.renamed.set(own(key), { from: own(from), to: own(to) });
   }
 
   build(lines: LineCounts, runs: TraceRun[]): TraceSummary {
@@ -215,7 +241,8 @@ export class SummaryBuilder {
 function usesOf(map: Map<string, UseAcc>): PathUse[] {
   return sortedKeys(map).map((path) => {
     const acc = map.get(path)!;
-    const use: PathUse = { path, access: [...acc.access].sort(), syscalls: [...acc.syscalls].sort() };
+    const access = ACCESS_KINDS.filter((kind) => (acc.access & ACCESS_BIT[kind]) !== 0);
+    const use: PathUse = { path, access, syscalls: [...acc.syscalls].sort() };
     if (acc.raw) use.raw = [...acc.raw].sort();
     if (acc.realPaths) use.realPaths = [...acc.realPaths].sort();
     if (acc.errnos) use.errnos = [...acc.errnos].sort();

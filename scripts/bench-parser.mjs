@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// Throughput benchmark of the streaming strace parser (src/trace).
+//
+//   node scripts/bench-parser.mjs [millionLines=2] [--samples]
+//
+// --samples replays the real traces in test/samples/strace (pids shifted per copy) instead of
+// the synthetic mix: fewer distinct paths, closer to what a real application produces.
+//
+// Compiles src/trace alone into a temp dir (the project's dist/ is left alone), writes a
+// synthetic trace of realistic lines (openat/stat/execve/clone, unfinished/resumed pairs,
+// many pids) to a temp file, parses it with parseTrace() in a fresh child process and prints
+// lines/s and that process's peak RSS. Temp files are removed whatever happens.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const TARGET_LINES_PER_SECOND = 500_000;
+
+if (process.argv[2] === '--child') {
+  await parseInChild(process.argv[3], process.argv[4]);
+} else {
+  await main();
+}
+
+async function main() {
+  const millions = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 2);
+  if (!(millions > 0)) throw new Error(`millionLines must be a positive number, got ${process.argv[2]}`);
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const work = mkdtempSync(join(tmpdir(), 'slimify-bench-'));
+  const cleanup = () => rmSync(work, { recursive: true, force: true });
+  process.once('SIGINT', () => { cleanup(); process.exit(130); });
+  try {
+    const out = join(work, 'build');
+    process.stderr.write('compiling src/trace ...\n');
+    execFileSync('npx', [
+      'tsc', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--lib', 'ES2023',
+      '--strict', '--skipLibCheck', '--types', 'node', '--rootDir', join(root, 'src'), '--outDir', out,
+      join(root, 'src/trace/index.ts'),
+    ], { cwd: root, stdio: 'inherit' });
+
+    const trace = join(work, 'trace.log');
+    const lines = Math.round(millions * 1_000_000);
+    process.stderr.write(`writing ${lines.toLocaleString()} synthetic lines ...\n`);
+    const bytes = process.argv.includes('--samples')
+      ? writeReplayedSamples(trace, lines, join(root, 'test/samples/strace'))
+      : writeSyntheticTrace(trace, lines);
+
+    process.stderr.write('parsing ...\n');
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', join(out, 'trace/index.js'), trace], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (child.status !== 0) throw new Error(`parser child failed with status ${child.status}`);
+    const r = JSON.parse(child.stdout);
+    // CPU time is the fair measure on a shared machine: wall time includes waiting for a core.
+    const rate = r.lines / r.cpuSeconds;
+    console.log(`lines:        ${r.lines.toLocaleString()} (${(bytes / 1e6).toFixed(0)} MB)`);
+    console.log(`time:         ${r.seconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU`);
+    console.log(`throughput:   ${Math.round(rate).toLocaleString()} lines per CPU second, ` +
+      `${Math.round(r.lines / r.seconds).toLocaleString()} lines/s wall (${(bytes / 1e6 / r.seconds).toFixed(0)} MB/s)` +
+      `  target ${TARGET_LINES_PER_SECOND.toLocaleString()}: ${rate >= TARGET_LINES_PER_SECOND ? 'met' : 'MISSED'}`);
+    console.log(`peak RSS:     ${(r.maxRssKb / 1024).toFixed(0)} MiB (parser process)`);
+    console.log(`summary:      ${r.used} used, ${r.missing} missing, ${r.pids} pids, ${r.malformed} malformed, ` +
+      `${r.unmatchedResumed} unmatched resumed`);
+  } finally {
+    cleanup();
+  }
+}
+
+async function parseInChild(modulePath, trace) {
+  const { parseTrace } = await import(pathToFileURL(modulePath).href);
+  const started = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
+  const s = await parseTrace(createReadStream(trace, { highWaterMark: 1 << 20 }), { initialCwd: '/app' });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuStart);
+  process.stdout.write(JSON.stringify({
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    lines: s.lines.total,
+    used: s.used.length,
+    missing: s.missing.length,
+    pids: s.pids,
+    malformed: s.lines.malformed,
+    unmatchedResumed: s.lines.unmatchedResumed,
+    maxRssKb: process.resourceUsage().maxRSS,
+  }));
+}
+
+/** The real sample traces, copied until `total` lines, each copy with its own pids. */
+function writeReplayedSamples(file, total, dir) {
+  const sample = readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .flatMap((f) => readFileSync(join(dir, f), 'latin1').split('\n').filter(Boolean))
+    .map((line) => {
+      const sp = line.indexOf(' ');
+      return [Number(line.slice(0, sp)), line.slice(sp)];
+    });
+  const fd = openSync(file, 'w');
+  let bytes = 0;
+  try {
+    for (let n = 0, copy = 0; n < total; copy++) {
+      const lines = [];
+      for (const [pid, rest] of sample) {
+        if (n++ >= total) break;
+        lines.push(`${pid + copy * 100_000}${rest}`);
+      }
+      bytes += writeSync(fd, lines.join('\n') + '\n', null, 'latin1');
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
+}
+
+/** A deterministic mix shaped like real traces (see test/samples/strace). Returns bytes written. */
+function writeSyntheticTrace(file, total) {
+  let seed = 42;
+  const rand = () => {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n) => Math.floor(rand() * n);
+  const dirs = ['/usr/lib/python3.11', '/usr/lib/x86_64-linux-gnu', '/app/node_modules/lib', '/etc', '/usr/share/zoneinfo/Europe', '/app/src/handlers', '/var/lib/app/cache'];
+  const names = Array.from({ length: 8000 }, (_, i) => `mod${i}${i % 7 === 0 ? '\\303\\251' : ''}${['.py', '.so.6', '.js', '.json', '', '.pyc'][i % 6]}`);
+  const path = () => `${dirs[int(dirs.length)]}/${names[int(names.length)]}`;
+  const cwds = ['/app', '/usr/lib', '/tmp', '/'];
+
+  let nextPid = 1000;
+  const pids = [nextPid++];
+  const pending = new Map(); // pid -> resumed tail
+  const fd = openSync(file, 'w');
+  let bytes = 0;
+  let batch = [];
+  const emit = (line) => {
+    batch.push(line);
+    if (batch.length === 20_000) flush();
+  };
+  const flush = () => {
+    const text = batch.join('\n') + '\n';
+    bytes += writeSync(fd, text);
+    batch = [];
+  };
+  try {
+    for (let n = 0; n < total; ) {
+      const pid = pids[int(pids.length)];
+      const p = `${pid}`.padEnd(5, ' ') + ' ';
+      if (pending.has(pid)) {
+        emit(`${p}<... ${pending.get(pid)}`);
+        pending.delete(pid);
+        n++;
+        continue;
+      }
+      const cwd = cwds[pid % cwds.length];
+      const r = int(100);
+      if (r < 35) {
+        const q = path();
+        emit(`${p}openat(AT_FDCWD<${cwd}>, "${q}", O_RDONLY|O_CLOEXEC) = 3<${q}>`);
+      } else if (r < 55) {
+        emit(`${p}newfstatat(AT_FDCWD<${cwd}>, "${path()}", 0x7ffce82feda0, 0) = -1 ENOENT (No such file or directory)`);
+      } else if (r < 65) {
+        const q = path();
+        emit(`${p}newfstatat(3<${q}>, "", {st_mode=S_IFREG|0644, st_size=${int(1e6)}, ...}, AT_EMPTY_PATH) = 0`);
+      } else if (r < 70) {
+        emit(`${p}openat(3<${dirs[int(dirs.length)]}>, "${names[int(names.length)]}", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY) = 4<${path()}>`);
+      } else if (r < 75) {
+        emit(`${p}getdents64(3<${dirs[int(dirs.length)]}>, 0x55f7be1992a0 /* ${int(300)} entries */, 32768) = ${int(9000)}`);
+      } else if (r < 80) {
+        emit(`${p}access("${path()}", R_OK) = 0`);
+      } else if (r < 84) {
+        emit(`${p}readlink("/proc/self/exe", "/usr/bin/python3.11", 4096) = 19`);
+      } else if (r < 90) {
+        emit(`${p}newfstatat(AT_FDCWD<${cwd}>, "${path()}", ${' '.repeat(0)} <unfinished ...>`);
+        pending.set(pid, `newfstatat resumed>{st_mode=S_IFREG|0644, st_size=${int(1e5)}, ...}, 0) = 0`);
+      } else if (r < 93) {
+        emit(`${p}wait4(-1,  <unfinished ...>`);
+        pending.set(pid, 'wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 0');
+      } else if (r < 96 && pids.length < 300) {
+        const child = nextPid++;
+        emit(`${p}vfork( <unfinished ...>`);
+        const c = `${child}`.padEnd(5, ' ') + ' ';
+        emit(`${c}execve("/usr/bin/tool${int(50)}", ["tool", "--flag", "${names[int(names.length)]}"], 0x55a79f8d5fd8 /* 35 vars */ <unfinished ...>`);
+        emit(`${p}<... vfork resumed>)              = ${child}`);
+        emit(`${c}<... execve resumed>)             = 0`);
+        pids.push(child);
+        n += 3;
+      } else if (r < 98 && pids.length < 300) {
+        const child = nextPid++;
+        emit(`${p}clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f26e0fa3990, parent_tid=0x7f26e0fa3990, exit_signal=0, stack=0x7f26e07a3000, stack_size=0x7fff80, tls=0x7f26e0fa36c0} => {parent_tid=[${child}]}, 88) = ${child}`);
+        pids.push(child);
+      } else if (pids.length > 50) {
+        const i = 1 + int(pids.length - 1);
+        emit(`${pids[i]}`.padEnd(5, ' ') + ' exit_group(0)                     = ?');
+        pending.delete(pids[i]);
+        pids.splice(i, 1);
+      } else {
+        emit(`${p}chdir("${cwd}") = 0`);
+      }
+      n++;
+    }
+    flush();
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
+}
