@@ -7,4 +7,4 @@ if [[ ! -f dist/cli/main.js ]]; then
   echo "demo: dist/cli/main.js does not exist yet (the build command is not written); nothing to demo." >&2
   exit 1
 fi
-exec node dist/cli/main.js build slimify-fixtures/nginx:latest "$@"
+exec node dist/cli/main.js build slimify-fixtures/nginx:latest --force "$@"
