@@ -4,9 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 
 export interface HttpRequest {
   port: number;
+  /** https is spoken without checking the certificate, as docker-slim does: the app's own cert is rarely valid for 127.0.0.1 */
+  protocol?: 'http' | 'https';
   method: string;
   path: string;
   headers?: Record<string, string>;
@@ -28,9 +31,11 @@ const SAMPLE_BYTES = 4096;
 
 export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request(
+    const client = request.protocol === 'https' ? https : http;
+    const req = client.request(
       {
         host: '127.0.0.1',
+        rejectUnauthorized: false,
         port: request.port,
         method: request.method,
         path: request.path,

@@ -1,14 +1,15 @@
 /**
  * Turns the command-line probe options into the list of probes, in the order they run:
- * HTTP probes (the default GET / only when no custom HTTP probe is given and --http-probe is
- * on), then the healthcheck and --exec commands inside the container, then probe scripts.
+ * HTTP probes (the default GET / on every exposed TCP port only when --http-probe is on and no
+ * custom HTTP probe is given), then the healthcheck and --exec commands inside the container, then probe scripts.
  */
 import { readFile } from 'node:fs/promises';
 import type { ImageConfig } from '../engine/engine.js';
 import { SlimifyError } from '../errors.js';
-import { DEFAULT_STATUS, type ExecProbe, type HttpProbe, type Probe, defaultHttpProbes } from './probe.js';
+import { DEFAULT_STATUS, type ExecProbe, type HttpProbe, type Probe, defaultHttpProbes, tcpPorts } from './probe.js';
 import { readProbeFile } from './probe-file.js';
 import { checkScript } from './probe-script.js';
+import { warn } from '../util/log.js';
 
 export interface ProbeFlags {
   exposedPorts: string[];
@@ -24,14 +25,27 @@ export interface ProbeFlags {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
-/** `GET:/path`, `POST:/api`, or just `/path`. */
+/**
+ * docker-slim's `--http-probe-cmd` syntax: `/path`, `POST:/path`, `https:GET:/path`, with an
+ * optional leading `crawl:` (ignored: slimify does not crawl). Runs on the first exposed TCP port.
+ */
 export function parseProbeCmd(spec: string, port: number | undefined, timeoutMs: number): HttpProbe {
-  const colon = spec.indexOf(':');
-  const maybeMethod = colon > 0 ? spec.slice(0, colon).toUpperCase() : '';
-  const [method, path] = METHODS.has(maybeMethod) ? [maybeMethod, spec.slice(colon + 1)] : ['GET', spec];
-  if (!path.startsWith('/')) throw new SlimifyError(`--http-probe-cmd "${spec}": expected [METHOD:]PATH with PATH starting with /`, { code: 'usage' });
-  if (port === undefined) throw new SlimifyError(`--http-probe-cmd "${spec}": the image exposes no TCP port to probe`, { code: 'usage' });
-  return { kind: 'http', name: `${method} ${path} on port ${port}`, port, method, path, headers: {}, expect: { status: DEFAULT_STATUS }, statusOnly: false, timeoutMs, retries: 0, isDefault: false };
+  let rest = spec.trim();
+  let method = 'GET';
+  let protocol: 'http' | 'https' = 'http';
+  const usage = (why: string) => new SlimifyError(`--http-probe-cmd "${spec}": ${why}; expected [http:|https:][METHOD:]/PATH, like POST:/api/items`, { code: 'usage', stage: 'probe' });
+  for (let fields = 0; !rest.startsWith('/'); fields++) {
+    const colon = rest.indexOf(':');
+    if (colon < 0 || fields >= 3) throw usage('the path must start with /');
+    const field = rest.slice(0, colon).toLowerCase();
+    rest = rest.slice(colon + 1);
+    if (field === 'http' || field === 'https') protocol = field;
+    else if (METHODS.has(field.toUpperCase())) method = field.toUpperCase();
+    else if (field === 'crawl') warn(`--http-probe-cmd "${spec}": "crawl" is ignored (slimify does not crawl)`);
+    else throw usage(`"${field}" is neither a protocol (http, https) nor a method (${[...METHODS].join(', ')})`);
+  }
+  if (port === undefined) throw new SlimifyError(`--http-probe-cmd "${spec}": the image exposes no TCP port to probe`, { code: 'usage', stage: 'probe' });
+  return { kind: 'http', name: `${method} ${rest} on port ${port}`, port, protocol, method, path: rest, headers: {}, expect: { status: DEFAULT_STATUS }, statusOnly: false, timeoutMs, retries: 0, isDefault: false };
 }
 
 export function healthcheckProbe(healthcheck: ImageConfig['Healthcheck'], timeoutMs: number): ExecProbe | undefined {
@@ -44,9 +58,10 @@ export function healthcheckProbe(healthcheck: ImageConfig['Healthcheck'], timeou
 }
 
 export async function buildProbes(flags: ProbeFlags): Promise<Probe[]> {
-  const firstPort = flags.exposedPorts.map((p) => Number.parseInt(p, 10)).find((p) => Number.isInteger(p));
-  const custom: HttpProbe[] = flags.httpProbeCmd.map((spec) => parseProbeCmd(spec, firstPort, flags.timeoutMs));
-  for (const file of flags.httpProbeFile) custom.push(...(await readProbeFile(file, firstPort, flags.timeoutMs)));
+  const ports = tcpPorts(flags.exposedPorts);
+  const custom: HttpProbe[] = flags.httpProbeCmd.map((spec) => parseProbeCmd(spec, ports[0], flags.timeoutMs));
+  for (const file of flags.httpProbeFile) custom.push(...(await readProbeFile(file, { exposedPorts: ports, timeoutMs: flags.timeoutMs })));
+  // custom HTTP probes replace the default GET /, so a 404 on / never fails a build whose probes say what matters
   const probes: Probe[] = custom.length === 0 && flags.httpProbe ? defaultHttpProbes(flags.exposedPorts, flags.timeoutMs) : custom;
   const health = healthcheckProbe(flags.healthcheck, flags.timeoutMs);
   if (health) probes.push(health);

@@ -12,6 +12,8 @@ export interface HttpProbe {
   name: string;
   /** container port, e.g. 80 */
   port: number;
+  /** default http */
+  protocol?: 'http' | 'https';
   method: string;
   path: string;
   headers: Record<string, string>;
@@ -62,12 +64,16 @@ export interface ProbeOutcome {
 /** Default expectation: any answer below 500 (docker-slim counts any answer, even a 500, as success). */
 export const DEFAULT_STATUS: StatusRange[] = [{ min: 100, max: 499 }];
 
-export function defaultHttpProbes(exposedPorts: string[], timeoutMs: number): HttpProbe[] {
+/** The TCP ports an image exposes, in the engine's order ("8000/tcp" -> 8000). */
+export function tcpPorts(exposedPorts: string[]): number[] {
   return exposedPorts
     .filter((spec) => spec.endsWith('/tcp') || !spec.includes('/'))
     .map((spec) => Number.parseInt(spec, 10))
-    .filter((port) => Number.isInteger(port) && port > 0)
-    .map((port) => ({
+    .filter((port) => Number.isInteger(port) && port > 0);
+}
+
+export function defaultHttpProbes(exposedPorts: string[], timeoutMs: number): HttpProbe[] {
+  return tcpPorts(exposedPorts).map((port) => ({
       kind: 'http' as const,
       name: `GET / on port ${port}`,
       port,

@@ -18,7 +18,7 @@ export interface ProbeTarget {
 }
 
 /** Waits until the app answers HTTP on the port (any status), or the deadline passes. */
-export async function waitForHttp(hostPort: number, deadlineMs: number, exited: Promise<unknown>): Promise<{ ready: boolean; error?: string }> {
+export async function waitForHttp(hostPort: number, deadlineMs: number, exited: Promise<unknown>, protocol: 'http' | 'https' = 'http'): Promise<{ ready: boolean; error?: string }> {
   const deadline = Date.now() + deadlineMs;
   let gone = false;
   void exited.then(() => (gone = true));
@@ -26,7 +26,7 @@ export async function waitForHttp(hostPort: number, deadlineMs: number, exited: 
   let delay = 100;
   while (Date.now() < deadline && !gone) {
     try {
-      await httpRequest({ port: hostPort, method: 'GET', path: '/', timeoutMs: Math.max(1000, Math.min(5000, deadline - Date.now())) });
+      await httpRequest({ port: hostPort, protocol, method: 'GET', path: '/', timeoutMs: Math.max(1000, Math.min(5000, deadline - Date.now())) });
       return { ready: true };
     } catch (error) {
       lastError = (error as Error).message;
@@ -45,7 +45,7 @@ async function runHttp(probe: HttpProbe, target: ProbeTarget): Promise<Omit<Prob
   for (let attempt = 0; attempt <= probe.retries; attempt++) {
     if (attempt > 0) await sleep(500);
     try {
-      const response = await httpRequest({ port: hostPort, method: probe.method, path: probe.path, headers: probe.headers, body: probe.body, timeoutMs: probe.timeoutMs });
+      const response = await httpRequest({ port: hostPort, protocol: probe.protocol, method: probe.method, path: probe.path, headers: probe.headers, body: probe.body, timeoutMs: probe.timeoutMs });
       const facts = { status: response.status, bodyDigest: response.bodyDigest, bodyBytes: response.bodyBytes };
       if (!statusMatches(response.status, probe.expect.status)) {
         lastError = `status ${response.status}, expected ${describeRanges(probe.expect.status)}`;
@@ -100,11 +100,12 @@ export interface ProbeRun {
 export async function runProbes(probes: Probe[], target: ProbeTarget, readyTimeoutMs: number): Promise<ProbeRun> {
   const started = Date.now();
   const unready: ProbeRun['unready'] = [];
-  const httpPorts = [...new Set(probes.filter((p): p is HttpProbe => p.kind === 'http').map((p) => p.port))];
-  for (const port of httpPorts) {
+  const httpPorts = new Map<number, 'http' | 'https'>();
+  for (const probe of probes) if (probe.kind === 'http' && !httpPorts.has(probe.port)) httpPorts.set(probe.port, probe.protocol ?? 'http');
+  for (const [port, protocol] of httpPorts) {
     const hostPort = target.ports.get(port);
     if (hostPort === undefined) continue;
-    const ready = await waitForHttp(hostPort, readyTimeoutMs, target.exited);
+    const ready = await waitForHttp(hostPort, readyTimeoutMs, target.exited, protocol);
     if (!ready.ready) unready.push({ port, error: ready.error ?? 'not ready' });
   }
   const readyMs = Date.now() - started;
