@@ -36,7 +36,7 @@ export async function writeLayer(
   source: Readable,
   keep: ReadonlySet<string>,
   destination: string,
-  options: { clampMtime: Date; onProgress?: (bytes: number) => void },
+  options: { clampMtime: Date; onProgress?: (bytes: number) => void; /** permission bits that replace an entry's own, by path */ modes?: ReadonlyMap<string, number> },
 ): Promise<LayerResult> {
   const extract = tar.extract({ filenameEncoding: 'latin1' } as never);
   const pack = tar.pack();
@@ -68,6 +68,7 @@ export async function writeLayer(
           name: path.slice(1),
           linkname: header.type === 'link' ? absolutePath(header.linkname).slice(1) : header.linkname ? pathFromBytes(Buffer.from(header.linkname, 'latin1')) : header.linkname,
           mtime: header.mtime > options.clampMtime ? options.clampMtime : header.mtime,
+          mode: options.modes?.get(path) ?? header.mode,
           pax: xattrs(header),
         };
         entries++;

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { computeClosure, type Reason } from '../closure/closure.js';
-import { engineArchitecture, inspectImage, loadImage, pingEngine } from '../engine/engine.js';
+import { engineArchitecture, inspectImage, loadImage, pingEngine, removeImage } from '../engine/engine.js';
 import { Session } from '../engine/session.js';
 import { SlimifyError } from '../errors.js';
 import { indexFilesystem } from '../assemble/index-filesystem.js';
@@ -16,19 +16,20 @@ import { writeLayer } from '../assemble/write-layer.js';
 import type { Probe } from '../probes/probe.js';
 import { probeFailure } from '../probes/run-probes.js';
 import { readTraces } from '../run/read-traces.js';
-import { type ContinueAfter, exposedPorts, runTarget } from '../run/run-target.js';
+import { type ContinueAfter, type RunResult, exposedPorts, runTarget } from '../run/run-target.js';
 import { prepareBundle, usesLoader } from '../sensor/bundle.js';
 import { prepareSensorVolume } from '../sensor/sensor-volume.js';
 import { TRACE_DIR } from '../sensor/tracer-command.js';
 import type { TraceSummary } from '../trace/trace-summary.js';
-import { verifySlim } from '../verify/verify-slim.js';
+import { type MissingPath, includeFlags, mergeMissing, pathsMissingFromSlim, pathsUsedButNotKept } from '../verify/missing-paths.js';
+import { type Verification, type VerifyInput, referenceRun, traceOriginal, traceSlim, verifySlim } from '../verify/verify-slim.js';
 import { onInterrupt } from '../util/interrupt.js';
-import { Progress, formatBytes, warn } from '../util/log.js';
+import { Progress, formatBytes, info, warn } from '../util/log.js';
 import { VERSION } from '../version.js';
 import { defaultOutputTag, parseRef } from './image-ref.js';
 import { checkTarget, inspectOrPull } from './build-checks.js';
-import type { BuildReport, StageTiming } from '../report/build-report.js';
-import { seedsFromTrace } from './seeds.js';
+import { type BuildReport, type RepairRound, type StageTiming, describeMissing } from '../report/build-report.js';
+import { type Inclusions, type Seed, applyExcludes, inclusionSeeds, modeOverrides, seedsFromTrace } from './seeds.js';
 
 export interface BuildOptions {
   image: string;
@@ -40,9 +41,15 @@ export interface BuildOptions {
   readyTimeoutMs: number;
   exitTimeoutMs: number;
   stopGraceSeconds: number;
-  includePaths: string[];
   includeTrees: string[];
+  inclusions: Inclusions;
+  /** globs of paths dropped after the closure */
+  excludes: string[];
   verify: boolean;
+  /** held back from the traced run so they can reveal what it missed */
+  verifyProbes: Probe[];
+  autoInclude: boolean;
+  autoIncludeRounds: number;
 }
 
 export async function build(options: BuildOptions): Promise<BuildReport> {
@@ -78,6 +85,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       throw new SlimifyError(`the engine runs on ${engineArch}, but the sensor is built for ${bundle.architecture}`, { code: 'usage', stage: 'sensor' });
     }
     const sensorVolume = await stage('sensor', 'preparing the sensor', () => prepareSensorVolume(session, image.id, bundle));
+    const sensor = { volume: sensorVolume, loader: usesLoader(bundle) };
 
     if (exposedPorts(image).length === 0 && options.probes.length === 0 && options.continueAfter.kind === 'probe') {
       warn(`image ${options.image} exposes no ports and no probe was given: running it until its process exits (at most ${options.exitTimeoutMs / 1000}s, --exit-timeout)`);
@@ -99,7 +107,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
             stopGraceSeconds: options.stopGraceSeconds,
             continueAfter: options.continueAfter,
             exitTimeoutMs: options.exitTimeoutMs,
-            sensor: { volume: sensorVolume, loader: usesLoader(bundle) },
+            sensor,
             purpose: 'traced',
           },
           async (container) => {
@@ -132,84 +140,153 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     );
     if (indexed.refused.length) warn(`refused ${indexed.refused.length} tar entries that escape the root, e.g. ${indexed.refused[0]}`);
 
-    const seeds = seedsFromTrace(traceSummary, image, options.includePaths);
-    const closure = await stage(
-      'closure',
-      'computing the file set',
-      () =>
-        computeClosure({
-          index: indexed.index,
-          seeds,
-          createdIn: traceSummary.created.map((c) => c.path),
-          expandDirectories: options.includeTrees,
-          env: envMap(image.config.Env ?? []),
-          readElf: (path) => pristine.readElf(path),
-          readText: (path) => pristine.readText(path),
-        }),
-      (r) => `${r.keep.size} paths kept`,
-    );
-    for (const warning of closure.warnings) warn(warning);
+    const inclusions = options.inclusions;
+    const baseSeeds = [...seedsFromTrace(traceSummary, image), ...inclusionSeeds(inclusions, indexed.index)];
+    const modes = modeOverrides(inclusions);
+    const runSettings = { readyTimeoutMs: options.readyTimeoutMs, stopGraceSeconds: options.stopGraceSeconds, continueAfter: options.continueAfter, exitTimeoutMs: options.exitTimeoutMs };
+    const autoIncluded: Seed[] = [];
+    const rounds: RepairRound[] = [];
+    let reference: RunResult | undefined;
+    let previousId: string | undefined;
+    let explanation: BuildReport['explanation'];
+    let originalTrace: TraceSummary | undefined;
+    for (let round = 0; ; round++) {
+      const suffix = round === 0 ? '' : ` (round ${round})`;
+      const built = await stage(
+        `closure${suffix}`,
+        `computing the file set${suffix}`,
+        async () => {
+          const closure = await computeClosure({
+            index: indexed.index,
+            seeds: [...baseSeeds, ...autoIncluded],
+            createdIn: traceSummary.created.map((c) => c.path),
+            expandDirectories: [...options.includeTrees, ...inclusions.preservePaths],
+            env: envMap(image.config.Env ?? []),
+            readElf: (path) => pristine.readElf(path),
+            readText: (path) => pristine.readText(path),
+          });
+          return { closure, exclusion: applyExcludes(closure.keep, options.excludes, inclusions.preservePaths) };
+        },
+        (r) => `${r.exclusion.keep.size} paths kept`,
+      );
+      const { closure, exclusion } = built;
+      if (round === 0) {
+        for (const warning of closure.warnings) warn(warning);
+        if (exclusion.droppedTraced.length) warn(`--exclude drops ${exclusion.droppedTraced.length} paths the app used (e.g. ${exclusion.droppedTraced.slice(0, 3).join(', ')}): the slim image will probably miss them`);
+      }
 
-    const layerPath = join(await session.tempDir('layer'), 'layer.tar');
-    const layer = await stage(
-      'assemble',
-      'writing the slim layer',
-      async (progress) =>
-        writeLayer(await pristine.exportStream(), new Set(closure.keep.keys()), layerPath, {
-          clampMtime: new Date(image.created),
-          onProgress: (bytes) => progress.update(formatBytes(bytes)),
-        }),
-      (r) => `${r.entries} entries, ${formatBytes(r.size)}`,
-    );
+      const layerPath = join(await session.tempDir('layer'), 'layer.tar');
+      const layer = await stage(
+        `assemble${suffix}`,
+        `writing the slim layer${suffix}`,
+        async (progress) =>
+          writeLayer(await pristine.exportStream(), new Set(exclusion.keep.keys()), layerPath, {
+            clampMtime: new Date(image.created),
+            modes,
+            onProgress: (bytes) => progress.update(formatBytes(bytes)),
+          }),
+        (r) => `${r.entries} entries, ${formatBytes(r.size)}`,
+      );
 
-    const config = slimConfig(image, options.image, layer.diffId);
-    const archive = imageArchive(layerPath, layer.size, config, outputTag);
-    await stage('load', `loading ${outputTag}`, () => loadImage(archive.stream));
-    const slim = await inspectImage(outputTag);
-    if (!slim) throw new SlimifyError(`the engine accepted the image but ${outputTag} is not there`, { stage: 'load' });
+      const config = slimConfig(image, options.image, layer.diffId);
+      const archive = imageArchive(layerPath, layer.size, config, outputTag);
+      await stage(`load${suffix}`, `loading ${outputTag}`, () => loadImage(archive.stream));
+      const slim = await inspectImage(outputTag);
+      if (!slim) throw new SlimifyError(`the engine accepted the image but ${outputTag} is not there`, { stage: 'load' });
+      // the previous round's image lost its tag to this one: nothing else refers to it
+      if (previousId && previousId !== slim.id) await removeImage(previousId);
+      previousId = slim.id;
 
-    const verification = options.verify
-      ? await stage('verify', 'verifying the slim image', () =>
-          verifySlim({ session, slim, probes: options.probes, traced, run: options }),
-        )
-      : undefined;
+      let verification: Verification | undefined;
+      let missing: MissingPath[] = [];
+      if (options.verify) {
+        if (round === 0 && options.verifyProbes.length > 0) {
+          reference = await stage('reference', 'running the original with the verification probes', () => referenceRun(session, image, [...options.probes, ...options.verifyProbes], runSettings));
+        }
+        const verifyInput: VerifyInput = { session, slim, probes: options.probes, verifyProbes: options.verifyProbes, traced, reference, run: runSettings };
+        verification = await stage(`verify${suffix}`, `verifying the slim image${suffix}`, () => verifySlim(verifyInput), (v) => (v.passed ? 'passed' : 'FAILED'));
+        if (!verification.passed) {
+          missing = await stage(`explain${suffix}`, 'tracing the slim image and the original to see what the slim image misses', async () => {
+            const fail = (what: string) => (error: unknown) => {
+              warn(`the traced re-run of ${what} failed, so slimify cannot say all that the slim image misses: ${(error as Error).message}`);
+              return undefined;
+            };
+            const again = await traceSlim(verifyInput, sensor).catch(fail('the slim image'));
+            const lookups = again?.trace ? pathsMissingFromSlim({ slimMissing: again.trace.missing, originalMissing: traceSummary.missing, original: indexed.index }) : [];
+            // only verification-only probes can make the original use what the build's trace did not see
+            originalTrace ??= options.verifyProbes.length ? await traceOriginal(verifyInput, image, sensor).catch(fail('the original')) : undefined;
+            const unkept = originalTrace ? pathsUsedButNotKept({ originalUsed: [...originalTrace.used, ...originalTrace.executed.map((e) => ({ path: e.path, syscalls: ['execve'] }))], original: indexed.index, kept: new Set(exclusion.keep.keys()) }) : [];
+            return mergeMissing(lookups, unkept);
+          }, (m) => `${m.length} paths`);
+          explanation = { missing, flags: includeFlags(missing) };
+        }
+      }
+      if (round > 0) rounds[round - 1] = { ...rounds[round - 1]!, outputId: slim.id, size: slim.size, verification: verification! };
 
-    const report: BuildReport = {
-      slimifyVersion: VERSION,
-      source: { ref: options.image, id: image.id, size: image.size },
-      output: { tag: outputTag, id: slim.id, size: slim.size, layerDigest: layer.diffId },
-      ratio: slim.size > 0 ? image.size / slim.size : 0,
-      files: { original: indexed.files, kept: countKeptFiles(closure.keep, indexed.index), entriesKept: layer.entries },
-      probeDefinitions: options.probes.map((p) => (p.kind === 'http' ? { ...p, body: p.body?.toString('utf8') } : p)),
-      probes: traced.probes.outcomes,
-      trace: { lines: traceSummary.lines.total, processes: traceSummary.pids, used: traceSummary.used.length, missing: traceSummary.missing.length, executed: traceSummary.executed.map((e) => e.path) },
-      closure: { missing: closure.missing.map((m) => ({ path: m.path, reason: describeReason(m.reason) })), absentSeeds: closure.absent.length },
-      directories: bytesByDirectory(closure.keep, indexed.index),
-      stages,
-      totalMs: Date.now() - started,
-      readyMs: { traced: traced.probes.readyMs, slim: verification?.readyMs },
-      peakRssBytes: process.resourceUsage().maxRSS * 1024,
-      verification,
-      kept: Object.fromEntries([...closure.keep].map(([path, reasons]) => [path, reasons.map(describeReason)])),
-    };
-    if (verification && !verification.passed) {
-      throw new SlimifyError(`the slim image ${outputTag} does not behave like ${options.image}; it is kept for inspection`, {
-        code: 'verify-failed',
-        stage: 'verify',
-        image: options.image,
-        details: [
-          ...verification.comparisons.filter((c) => !c.same).map((c) => `${c.name}: ${c.why}`),
-          ...(verification.container.original !== verification.container.slim ? [`container: original ${verification.container.original}, slim ${verification.container.slim}`] : []),
-          ...(verification.logs ?? []),
-        ],
-        cause: report,
-      });
+      const already = new Set(autoIncluded.map((s) => s.path));
+      const fresh = missing.filter((m) => !already.has(m.path));
+      const done = !verification || verification.passed || !options.autoInclude || round >= options.autoIncludeRounds || fresh.length === 0;
+      if (!done) {
+        const next = round + 1;
+        for (const m of fresh) autoIncluded.push({ path: m.path, reason: { kind: 'include', detail: `auto-include round ${next}` } });
+        rounds.push({ round: next, added: fresh.map((m) => m.path), outputId: '', size: 0, verification: verification! });
+        info(`auto-include round ${next}: adding ${fresh.length} paths the slim image looked for`);
+        continue;
+      }
+      const report: BuildReport = {
+        slimifyVersion: VERSION,
+        source: { ref: options.image, id: image.id, size: image.size },
+        output: { tag: outputTag, id: slim.id, size: slim.size, layerDigest: layer.diffId },
+        ratio: slim.size > 0 ? image.size / slim.size : 0,
+        files: { original: indexed.files, kept: countKeptFiles(exclusion.keep, indexed.index), entriesKept: layer.entries },
+        probeDefinitions: options.probes.map(probeDefinition),
+        verifyProbeDefinitions: options.verifyProbes.map(probeDefinition),
+        probes: traced.probes.outcomes,
+        trace: { lines: traceSummary.lines.total, processes: traceSummary.pids, used: traceSummary.used.length, missing: traceSummary.missing.length, executed: traceSummary.executed.map((e) => e.path) },
+        closure: { missing: closure.missing.map((m) => ({ path: m.path, reason: describeReason(m.reason) })), absentSeeds: closure.absent.length },
+        directories: bytesByDirectory(exclusion.keep, indexed.index),
+        stages,
+        totalMs: Date.now() - started,
+        readyMs: { traced: traced.probes.readyMs, slim: verification?.readyMs },
+        peakRssBytes: process.resourceUsage().maxRSS * 1024,
+        verification,
+        explanation,
+        repair: options.autoInclude ? { rounds } : undefined,
+        excluded: options.excludes.length ? { patterns: options.excludes, dropped: exclusion.dropped.length, droppedTraced: exclusion.droppedTraced } : undefined,
+        kept: Object.fromEntries([...exclusion.keep].map(([path, reasons]) => [path, reasons.map(describeReason)])),
+      };
+      if (verification && !verification.passed) throw verifyFailed(report, verification, options, outputTag, missing);
+      return report;
     }
-    return report;
   } finally {
     stopCleanup();
     await session.dispose();
   }
+}
+
+function probeDefinition(p: Probe): Omit<Probe, 'body'> & { body?: string } {
+  return p.kind === 'http' ? { ...p, body: p.body?.toString('utf8') } : p;
+}
+
+function verifyFailed(report: BuildReport, verification: Verification, options: BuildOptions, outputTag: string, missing: MissingPath[]): SlimifyError {
+  const rounds = report.repair?.rounds.length ?? 0;
+  const tried = rounds ? ` after ${rounds} auto-include round${rounds > 1 ? 's' : ''}` : '';
+  return new SlimifyError(`the slim image ${outputTag} does not behave like ${options.image}${tried}; it is kept under ${outputTag} for inspection`, {
+    code: 'verify-failed',
+    stage: 'verify',
+    image: options.image,
+    details: [
+      ...verification.comparisons.filter((c) => !c.same).map((c) => `${c.name}: ${c.why}`),
+      ...(verification.container.original !== verification.container.slim ? [`container: original ${verification.container.original}, slim ${verification.container.slim}`] : []),
+      ...(verification.logs ?? []),
+      ...missing.slice(0, 30).map(describeMissing),
+      ...(missing.length > 30 ? [`... and ${missing.length - 30} more (see --report)`] : []),
+      ...(missing.length
+        ? [`to keep them, add: ${includeFlags(missing)}`, ...(options.autoInclude ? [] : ['or let slimify add them itself: --auto-include'])]
+        : ['the traced re-run of the slim image found no missing path that exists in the original (the difference is not a missing file)']),
+    ],
+    cause: report,
+  });
 }
 
 function envMap(env: string[]): Record<string, string> {

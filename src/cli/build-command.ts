@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { build } from '../build/build.js';
 import { SlimifyError, isSlimifyError } from '../errors.js';
@@ -9,6 +9,13 @@ import { buildProbes } from '../probes/probe-options.js';
 import { info } from '../util/log.js';
 import { collect, parseBoolean, parseSeconds } from './options.js';
 import { inspectImage } from '../engine/engine.js';
+import { parseIncludePath, parseIncludePathFile } from '../build/seeds.js';
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number (0 or more)');
+  return n;
+}
 
 function parseContinueAfter(value: string): ContinueAfter {
   if (value === 'probe' || value === 'exit' || value === 'signal') return { kind: value };
@@ -34,8 +41,17 @@ interface BuildFlags {
   exitTimeout: number;
   stopGrace: number;
   includePath: string[];
+  includePathFile: string[];
+  includeBin: string[];
+  includeShell: boolean;
   includeTree: string[];
+  preservePath: string[];
+  exclude: string[];
   verify: boolean;
+  verifyProbeFile: string[];
+  verifyScript: string[];
+  autoInclude: boolean;
+  autoIncludeRounds: number;
   report?: string;
   json: boolean;
 }
@@ -60,9 +76,18 @@ export function registerBuild(program: Command): void {
     .addOption(new Option('--probe-timeout <seconds>', 'deadline of each probe').argParser(parseSeconds).default(30))
     .addOption(new Option('--exit-timeout <seconds>', 'how long an app without probes may run before it is stopped').argParser(parseSeconds).default(60))
     .addOption(new Option('--stop-grace <seconds>', 'grace period after the stop signal before SIGKILL').argParser(parseSeconds).default(10))
-    .option('--include-path <path>', 'keep this path (and what it needs) even if the app did not touch it (repeatable)', collect, [])
+    .option('--include-path <path[:mode]>', 'keep this path (and what it needs) even if the app did not touch it; an octal MODE replaces its permission bits in the slim image (repeatable)', collect, [])
+    .option('--include-path-file <file>', 'paths to keep, one PATH[:MODE] a line (# comments allowed)', collect, [])
+    .option('--include-bin <path>', 'keep this program with its ELF interpreter and libraries (repeatable)', collect, [])
+    .option('--include-shell', 'keep a shell (/bin/sh and its target) and the common tools the image has: ls cat cp mv rm mkdir sed grep env ...', false)
     .option('--include-tree <dir>', 'keep this directory with everything under it (repeatable)', collect, [])
+    .option('--preserve-path <path>', "keep this path with everything under it exactly as it is in the original image, whatever the app did to it at run time (slimify always copies from the original image, never from the traced container; unlike --include-tree, --exclude never drops it) (repeatable)", collect, [])
+    .option('--exclude <glob>', 'drop kept paths matching this glob after the closure (* and ? within a name, ** across directories; a matching directory drops its contents; patterns without a leading / match at any depth) (repeatable)', collect, [])
     .addOption(new Option('--verify <bool>', 'run the slim image with the same probes and compare').argParser(parseBoolean).default(true))
+    .option('--verify-probe-file <file>', 'HTTP probes run only in verification, on the slim image and on the original, never traced (repeatable)', collect, [])
+    .option('--verify-script <path>', 'a probe script run only in verification, on the slim image and on the original (repeatable)', collect, [])
+    .option('--auto-include', 'when verification fails, add the paths the slim image looked for and rebuild', false)
+    .addOption(new Option('--auto-include-rounds <n>', 'at most this many --auto-include rounds').argParser(parseCount).default(3))
     .option('--report <file>', 'write the full report as JSON (every kept path with its reason)')
     .option('--json', 'print the report as JSON on stdout instead of the table', false)
     .action(async (image: string, flags: BuildFlags) => {
@@ -78,6 +103,23 @@ export function registerBuild(program: Command): void {
         healthcheck: flags.healthcheck ? original?.config.Healthcheck : undefined,
         timeoutMs: flags.probeTimeout * 1000,
       });
+      const verifyProbes = await buildProbes({
+        exposedPorts: original ? exposedPorts(original) : [],
+        httpProbe: false,
+        httpProbeCmd: [],
+        httpProbeFile: flags.verifyProbeFile,
+        probeScript: flags.verifyScript,
+        exec: [],
+        execFile: [],
+        timeoutMs: flags.probeTimeout * 1000,
+      });
+      const includePaths = flags.includePath.map((spec) => parseIncludePath(spec));
+      for (const file of flags.includePathFile) {
+        const text = await readFile(file, 'utf8').catch((cause: unknown) => {
+          throw new SlimifyError(`cannot read --include-path-file ${file}`, { code: 'usage', cause });
+        });
+        includePaths.push(...parseIncludePathFile(text, file));
+      }
       let report: BuildReport;
       try {
         report = await build({
@@ -90,9 +132,13 @@ export function registerBuild(program: Command): void {
           readyTimeoutMs: flags.readyTimeout * 1000,
           exitTimeoutMs: flags.exitTimeout * 1000,
           stopGraceSeconds: flags.stopGrace,
-          includePaths: flags.includePath,
           includeTrees: flags.includeTree,
+          inclusions: { includePaths, includeBins: flags.includeBin, includeShell: flags.includeShell, preservePaths: flags.preservePath },
+          excludes: flags.exclude,
           verify: flags.verify,
+          verifyProbes,
+          autoInclude: flags.autoInclude,
+          autoIncludeRounds: flags.autoIncludeRounds,
         });
       } catch (error) {
         // a failed verification still has a report worth keeping

@@ -2,6 +2,7 @@
  * The build report: one JSON document (`--report FILE`, `--json`) and its terminal rendering.
  */
 import type { Probe, ProbeOutcome } from '../probes/probe.js';
+import type { MissingPath } from '../verify/missing-paths.js';
 import type { Verification } from '../verify/verify-slim.js';
 import { formatBytes, formatSeconds } from '../util/log.js';
 
@@ -30,8 +31,24 @@ export interface BuildReport {
   /** peak resident memory of the slimify process */
   peakRssBytes: number;
   verification?: Verification;
+  /** held back from the traced run, run on the original (reference) and the slim image */
+  verifyProbeDefinitions: Array<Omit<Probe, 'body'> & { body?: string }>;
+  /** what the slim image looked for and did not find, when verification failed */
+  explanation?: { missing: MissingPath[]; flags: string };
+  /** --auto-include: what each round added and whether the result verified */
+  repair?: { rounds: RepairRound[] };
+  /** --exclude: what was dropped after the closure */
+  excluded?: { patterns: string[]; dropped: number; droppedTraced: string[] };
   /** every kept path with why it was kept */
   kept: Record<string, string[]>;
+}
+
+export interface RepairRound {
+  round: number;
+  added: string[];
+  outputId: string;
+  size: number;
+  verification: Verification;
 }
 
 function table(rows: string[][]): string {
@@ -58,6 +75,23 @@ export function renderBuildReport(report: BuildReport): string {
     out.push(`verification: ${report.verification.passed ? 'passed' : 'FAILED'}`);
     out.push(table([['  probe', 'original', 'slim', ''], ...report.verification.comparisons.map((c) => [`  ${c.name}`, c.original, c.slim, c.same ? 'same' : `DIFFERENT: ${c.why}`]), ['  container', report.verification.container.original, report.verification.container.slim, '']]));
   }
+  if (report.explanation?.missing.length) {
+    out.push('');
+    out.push('what the slim image misses:');
+    for (const m of report.explanation.missing.slice(0, 20)) out.push(`  ${describeMissing(m)}`);
+    if (report.explanation.missing.length > 20) out.push(`  ... and ${report.explanation.missing.length - 20} more (see the JSON report)`);
+    out.push(`to keep them: ${report.explanation.flags}`);
+  }
+  for (const round of report.repair?.rounds ?? []) {
+    out.push('');
+    out.push(`auto-include round ${round.round}: added ${round.added.length} paths, ${formatBytes(round.size)}, verification ${round.verification.passed ? 'passed' : 'FAILED'}`);
+    for (const path of round.added.slice(0, 10)) out.push(`  + ${path}`);
+    if (round.added.length > 10) out.push(`  ... and ${round.added.length - 10} more`);
+  }
+  if (report.excluded?.droppedTraced.length) {
+    out.push('');
+    out.push(`--exclude dropped ${report.excluded.droppedTraced.length} paths the app used, e.g. ${report.excluded.droppedTraced.slice(0, 3).join(', ')}`);
+  }
   if (report.directories.length) {
     out.push('');
     out.push('kept bytes by directory:');
@@ -71,4 +105,11 @@ export function renderBuildReport(report: BuildReport): string {
   out.push('');
   out.push(`stages: ${report.stages.map((s) => `${s.stage} ${formatSeconds(s.ms)}`).join(', ')}; total ${formatSeconds(report.totalMs)}`);
   return out.join('\n');
+}
+
+export function describeMissing(m: MissingPath): string {
+  const where = m.inOriginal !== m.path ? ` as ${m.inOriginal}` : '';
+  return m.seen === 'slim-lookup'
+    ? `the slim image looked for ${m.path} (exists in the original${where})`
+    : `the original used ${m.path} during the probes and the slim image lacks it (exists in the original${where})`;
 }

@@ -1,11 +1,16 @@
 /**
  * Verification: run the slim image untraced with the same settings and probes as the traced
- * run, and compare what each probe gave, and whether the container stayed up.
+ * run, plus the verification-only probes the trace never saw, and compare what each probe gave
+ * and whether the container stayed up. The original's answers come from the traced run, and for
+ * the verification-only probes from one untraced reference run of the original.
  */
 import type { ImageInfo } from '../engine/engine.js';
 import type { Session } from '../engine/session.js';
 import type { Probe } from '../probes/probe.js';
+import { readTraces } from '../run/read-traces.js';
 import { type ContinueAfter, type RunResult, runTarget } from '../run/run-target.js';
+import { TRACE_DIR } from '../sensor/tracer-command.js';
+import type { TraceSummary } from '../trace/trace-summary.js';
 import { type OutcomeComparison, compareOutcomes } from './compare-outcomes.js';
 
 export interface Verification {
@@ -16,34 +21,74 @@ export interface Verification {
   readyMs: number;
 }
 
+export interface RunSettings {
+  readyTimeoutMs: number;
+  stopGraceSeconds: number;
+  continueAfter: ContinueAfter;
+  exitTimeoutMs: number;
+}
+
 export interface VerifyInput {
   session: Session;
   slim: ImageInfo;
   probes: Probe[];
+  /** held back from the traced run; run on the slim image and on the original for reference */
+  verifyProbes: Probe[];
   /** the traced run of the original */
   traced: RunResult;
-  run: { readyTimeoutMs: number; stopGraceSeconds: number; continueAfter: ContinueAfter; exitTimeoutMs: number };
+  /** the original run untraced with probes + verifyProbes (only needed when verifyProbes is not empty) */
+  reference?: RunResult;
+  run: RunSettings;
 }
 
 function describeEnd(run: { stayedUp: boolean; exitCode: number }): string {
   return run.stayedUp ? 'stayed up until stopped' : `exited with ${run.exitCode}`;
 }
 
+/** The original, untraced, with every probe: the reference answers of the verification-only probes. */
+export function referenceRun(session: Session, original: ImageInfo, probes: Probe[], run: RunSettings): Promise<RunResult> {
+  return runTarget({ session, image: original, ref: original.id, probes, ...run, purpose: 'reference' });
+}
+
 export async function verifySlim(input: VerifyInput): Promise<Verification> {
-  const run = await runTarget({
-    session: input.session,
-    image: input.slim,
-    ref: input.slim.id,
-    probes: input.probes,
-    readyTimeoutMs: input.run.readyTimeoutMs,
-    stopGraceSeconds: input.run.stopGraceSeconds,
-    continueAfter: input.run.continueAfter,
-    exitTimeoutMs: input.run.exitTimeoutMs,
-    purpose: 'verify',
-  });
-  const comparisons = compareOutcomes(input.probes, input.traced.probes.outcomes, run.probes.outcomes);
+  const all = [...input.probes, ...input.verifyProbes];
+  const run = await runTarget({ session: input.session, image: input.slim, ref: input.slim.id, probes: all, ...input.run, purpose: 'verify' });
+  return judge(input, run);
+}
+
+/** The slim image once more, under the sensor, with every probe: what did it look for? */
+export async function traceSlim(input: VerifyInput, sensor: { volume: string; loader: boolean }): Promise<{ run: RunResult; trace: TraceSummary | undefined }> {
+  let trace: TraceSummary | undefined;
+  const run = await runTarget(
+    { session: input.session, image: input.slim, ref: input.slim.id, probes: [...input.probes, ...input.verifyProbes], ...input.run, sensor, purpose: 'explain' },
+    async (container) => {
+      trace = await readTraces(await container.getArchive(TRACE_DIR), input.slim.config.WorkingDir || '/');
+    },
+  );
+  return { run, trace };
+}
+
+/** The original under the sensor with every probe: what the verification-only probes make it use. */
+export async function traceOriginal(input: VerifyInput, original: ImageInfo, sensor: { volume: string; loader: boolean }): Promise<TraceSummary | undefined> {
+  let trace: TraceSummary | undefined;
+  await runTarget(
+    { session: input.session, image: original, ref: original.id, probes: [...input.probes, ...input.verifyProbes], ...input.run, sensor, purpose: 'explain-original' },
+    async (container) => {
+      trace = await readTraces(await container.getArchive(TRACE_DIR), original.config.WorkingDir || '/');
+    },
+  );
+  return trace;
+}
+
+export function judge(input: VerifyInput, run: RunResult): Verification {
+  const all = [...input.probes, ...input.verifyProbes];
+  const originalOutcomes = [...input.traced.probes.outcomes.slice(0, input.probes.length), ...(input.reference?.probes.outcomes.slice(input.probes.length) ?? [])];
+  const comparisons = compareOutcomes(all, originalOutcomes, run.probes.outcomes);
   const traced = input.traced;
   const sameEnd = run.stayedUp === traced.stayedUp && (traced.stayedUp || run.exitCode === traced.exitCode);
+  // an app that runs to its end answers with its output: the same input must give the same output
+  const sameOutput = traced.stayedUp || run.logs.stdout === traced.logs.stdout;
+  if (!sameOutput) comparisons.push({ name: 'container stdout', original: `${Buffer.byteLength(traced.logs.stdout)} bytes`, slim: `${Buffer.byteLength(run.logs.stdout)} bytes`, same: false, why: 'the container printed something else' });
   const logs = `${run.logs.stdout}${run.logs.stderr}`.trimEnd().split('\n').filter(Boolean).slice(-15);
   const passed = comparisons.every((c) => c.same) && sameEnd;
   return {
