@@ -1,7 +1,7 @@
 /**
  * One error family for the whole tool. The message says what failed and what to do next;
  * the context travels as fields, the underlying error as `cause`. The CLI maps `code` to an
- * exit status (see README, "Exit codes"); library code never exits the process.
+ * exit status (docs/exit-codes.md); library code never exits the process.
  */
 export type ErrorCode =
   | 'usage'
@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'verify-failed'
   | 'target-failed'
   | 'output-exists'
+  | 'no-space'
   | 'interrupted'
   | 'internal';
 
@@ -22,6 +23,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   'verify-failed': 6,
   'target-failed': 7,
   'output-exists': 8,
+  'no-space': 9,
   interrupted: 130,
   internal: 1,
 };

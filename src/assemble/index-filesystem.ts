@@ -6,18 +6,18 @@
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import { SHEBANG_BUFFER_SIZE, sniffContent } from '../closure/file-kind.js';
 import { FsIndex } from '../closure/fs-index.js';
 import { CONTAINER_ONLY } from './pristine-source.js';
-import { entryType, escapesRoot, toFsEntry } from './tar-entry.js';
+import { byteExtract } from './byte-tar.js';
+import { entryType, escapesRoot, hardlinkEscapes, toFsEntry } from './tar-entry.js';
 
 export interface IndexResult {
   index: FsIndex;
   /** bytes of regular-file content in the image */
   bytes: number;
   files: number;
-  /** entries refused because their names escape the root */
+  /** entries refused because their names (or hardlink targets) escape the root */
   refused: string[];
 }
 
@@ -26,12 +26,12 @@ export async function indexFilesystem(stream: Readable, onProgress?: (bytes: num
   const refused: string[] = [];
   let bytes = 0;
   let files = 0;
-  const extract = tar.extract({ filenameEncoding: 'latin1' } as never);
+  const extract = byteExtract();
   const walk = (async () => {
     for await (const entry of extract) {
       const header = entry.header;
       const type = entryType(header);
-      if (!type || escapesRoot(header.name)) {
+      if (!type || escapesRoot(header.name) || hardlinkEscapes(header)) {
         if (type) refused.push(header.name);
         entry.resume();
         continue;

@@ -8,12 +8,13 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { type FileByteSource, fileByteSource } from '../closure/byte-source.js';
 import { type ElfInfo, readElf } from '../closure/elf-reader.js';
 import { type ContainerHandle, createContainer } from '../engine/engine.js';
 import type { Session } from '../engine/session.js';
+import { diskError } from '../util/disk-error.js';
 import { debug } from '../util/log.js';
+import { byteExtract } from './byte-tar.js';
 
 /** Files docker adds to every container (its init layer); they are not part of the image. */
 export const CONTAINER_ONLY = new Set(['/.dockerenv']);
@@ -46,7 +47,7 @@ export class PristineSource {
   async fetch(path: string): Promise<string | undefined> {
     const archive = await this.container.getArchive(path);
     const target = join(this.scratch, `f${++this.fetched}`);
-    const extract = tar.extract({ filenameEncoding: 'latin1' } as never);
+    const extract = byteExtract();
     let found = false;
     const done = (async () => {
       for await (const entry of extract) {
@@ -58,7 +59,10 @@ export class PristineSource {
         }
       }
     })();
-    await Promise.all([pipeline(archive, extract as unknown as NodeJS.WritableStream), done]);
+    await Promise.all([pipeline(archive, extract as unknown as NodeJS.WritableStream), done]).catch(async (error: unknown) => {
+      await rm(target, { force: true });
+      throw diskError(error, this.scratch, `copying ${path} out of the image`) ?? error;
+    });
     debug(`fetched ${path} from the image`);
     return found ? target : undefined;
   }

@@ -29,9 +29,19 @@ export function absolutePath(latin1Name: string): string {
   return `/${parts.join('/')}`;
 }
 
+/** 'usr/bin/ls' from './usr/bin/ls' or '/usr/bin/ls/', keeping the name's bytes (latin1 in, latin1 out). */
+export function relativeLatin1(latin1Name: string): string {
+  return latin1Name.split('/').filter((p) => p !== '' && p !== '.').join('/');
+}
+
 /** Whether a tar name escapes the root (`..` components): such entries are refused. */
 export function escapesRoot(latin1Name: string): boolean {
   return latin1Name.split('/').includes('..');
+}
+
+/** Whether a hardlink's target escapes the root; absolute targets are read from the root, as docker does. */
+export function hardlinkEscapes(header: Header): boolean {
+  return header.type === 'link' && (!header.linkname || escapesRoot(header.linkname));
 }
 
 export function toFsEntry(header: Header, type: FsEntryType): FsEntry {

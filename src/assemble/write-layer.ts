@@ -9,10 +9,12 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar, { type Header } from 'tar-stream';
-import { pathFromBytes } from '../trace/path-encoding.js';
+import type { Header } from 'tar-stream';
+import { dirname } from 'node:path';
+import { diskError } from '../util/disk-error.js';
+import { byteExtract, bytePack, needsPax } from './byte-tar.js';
 import { CONTAINER_ONLY } from './pristine-source.js';
-import { absolutePath, entryType, escapesRoot } from './tar-entry.js';
+import { absolutePath, entryType, escapesRoot, hardlinkEscapes, relativeLatin1 } from './tar-entry.js';
 
 export interface LayerResult {
   /** sha256 of the uncompressed layer tar, "sha256:..." (the image's diff_id) */
@@ -24,12 +26,15 @@ export interface LayerResult {
   contentBytes: number;
 }
 
-/** Extended attributes carried over from the source (file capabilities are `security.capability`). */
-function xattrs(header: Header): Record<string, string> | undefined {
-  const pax = header.pax as Record<string, string> | null | undefined;
-  if (!pax) return undefined;
+/**
+ * Extended attributes carried over from the source (file capabilities are `security.capability`),
+ * as latin1 byte strings; an empty set still forces a PAX header when the name or link target
+ * has bytes a plain header would mangle.
+ */
+function paxRecords(header: Header, name: string, linkname: string | null | undefined): Record<string, string> | undefined {
+  const pax = (header.pax ?? {}) as Record<string, string>;
   const kept = Object.entries(pax).filter(([key]) => key.startsWith('SCHILY.xattr.') || key.startsWith('LIBARCHIVE.xattr.'));
-  return kept.length ? Object.fromEntries(kept) : undefined;
+  return kept.length || needsPax(name) || needsPax(linkname) ? Object.fromEntries(kept) : undefined;
 }
 
 export async function writeLayer(
@@ -38,8 +43,8 @@ export async function writeLayer(
   destination: string,
   options: { clampMtime: Date; onProgress?: (bytes: number) => void; /** permission bits that replace an entry's own, by path */ modes?: ReadonlyMap<string, number> },
 ): Promise<LayerResult> {
-  const extract = tar.extract({ filenameEncoding: 'latin1' } as never);
-  const pack = tar.pack();
+  const extract = byteExtract();
+  const pack = bytePack();
   const hash = createHash('sha256');
   let size = 0;
   const hasher = new Transform({
@@ -58,18 +63,21 @@ export async function writeLayer(
       for await (const entry of extract) {
         const header = entry.header;
         const type = entryType(header);
-        const path = type && !escapesRoot(header.name) ? absolutePath(header.name) : undefined;
+        const path = type && !escapesRoot(header.name) && !hardlinkEscapes(header) ? absolutePath(header.name) : undefined;
         if (!path || path === '/' || !keep.has(path) || CONTAINER_ONLY.has(path)) {
           entry.resume();
           continue;
         }
+        // names and link targets keep the image's own bytes (latin1 strings), whatever their encoding
+        const name = relativeLatin1(header.name);
+        const linkname = header.type === 'link' ? relativeLatin1(header.linkname!) : header.linkname;
         const out: Header = {
           ...header,
-          name: path.slice(1),
-          linkname: header.type === 'link' ? absolutePath(header.linkname).slice(1) : header.linkname ? pathFromBytes(Buffer.from(header.linkname, 'latin1')) : header.linkname,
+          name,
+          linkname,
           mtime: header.mtime > options.clampMtime ? options.clampMtime : header.mtime,
           mode: options.modes?.get(path) ?? header.mode,
-          pax: xattrs(header),
+          pax: paxRecords(header, name, linkname),
         };
         entries++;
         const sink = pack.entry(out);
@@ -91,6 +99,9 @@ export async function writeLayer(
       throw error;
     }
   })();
-  await Promise.all([pipeline(source, extract as unknown as NodeJS.WritableStream), copy, written]);
+  await Promise.all([pipeline(source, extract as unknown as NodeJS.WritableStream), copy, written]).catch((error: unknown) => {
+    source.destroy();
+    throw diskError(error, dirname(destination), 'writing the slim layer') ?? error;
+  });
   return { diffId: `sha256:${hash.digest('hex')}`, size, entries, contentBytes };
 }

@@ -11,6 +11,8 @@ import { debug } from '../util/log.js';
 
 export const LABEL_OWNER = 'slimify.owner';
 export const LABEL_SESSION = 'slimify.session';
+export const LABEL_PID = 'slimify.pid';
+export const LABEL_HOST = 'slimify.host';
 
 export interface ImageInfo {
   id: string;
@@ -77,16 +79,23 @@ export function engineDescription(): string {
   return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
 }
 
-function unreachable(cause: unknown): SlimifyError {
+function unreachable(cause: unknown, what: string): SlimifyError {
   return new SlimifyError(
-    `cannot reach the Docker engine at ${engineDescription()}: start one (as root on Debian: bash scripts/ensure-engine.sh) or point DOCKER_HOST at a running engine`,
+    `cannot reach the Docker engine at ${engineDescription()} (${what}: ${(cause as Error)?.message ?? String(cause)}): start one (as root on Debian: bash scripts/ensure-engine.sh) or point DOCKER_HOST at a running engine; if it stopped during a run, \`slimify clean\` removes what the run left once it is back`,
     { code: 'engine-unreachable', cause },
   );
 }
 
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: string } | undefined)?.code;
-  return code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'EACCES' || code === 'ETIMEDOUT';
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** Whether an error (or one of its causes) is a failed connection to the engine, not an answer from it. */
+export function isConnectionError(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+    if (engineStatus(e) !== undefined) return false;
+  }
+  return false;
 }
 
 /** Wraps an engine call: connection failures become one clear error, others keep their status. */
@@ -95,9 +104,17 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (isConnectionError(error)) throw unreachable(error);
+    if (isConnectionError(error)) throw unreachable(error, what);
     throw error;
   }
+}
+
+/** Whether the engine answers a ping within `timeoutMs`. */
+export async function engineAnswers(timeoutMs = 2000): Promise<boolean> {
+  return pingEngine(timeoutMs).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function pingEngine(timeoutMs = 5000): Promise<void> {
@@ -333,12 +350,31 @@ export async function removeVolume(name: string): Promise<void> {
   }
 }
 
-/** Everything slimify ever created, found by label (for `slimify clean`). */
-export async function listOwned(session?: string): Promise<{ containers: string[]; volumes: string[] }> {
+export interface OwnedResource {
+  kind: 'container' | 'volume';
+  /** container id or volume name */
+  id: string;
+  name: string;
+  session: string;
+  /** the slimify process that created it, and on which host (absent on old resources) */
+  pid?: number;
+  host?: string;
+}
+
+/** Everything slimify created (all sessions, or one), found by label; for `slimify clean`. */
+export async function listOwned(session?: string): Promise<OwnedResource[]> {
   const label = session ? `${LABEL_SESSION}=${session}` : LABEL_OWNER;
   const containers = await call('list containers', () => client().listContainers({ all: true, filters: { label: [label] } }));
   const volumes = await call('list volumes', () => client().listVolumes({ filters: { label: [label] } }));
-  return { containers: containers.map((c) => c.Id), volumes: (volumes.Volumes ?? []).map((v) => v.Name) };
+  const owner = (labels: Record<string, string> | null | undefined) => ({
+    session: labels?.[LABEL_SESSION] ?? '?',
+    pid: labels?.[LABEL_PID] ? Number(labels[LABEL_PID]) : undefined,
+    host: labels?.[LABEL_HOST],
+  });
+  return [
+    ...containers.map((c) => ({ kind: 'container' as const, id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), ...owner(c.Labels) })),
+    ...(volumes.Volumes ?? []).map((v) => ({ kind: 'volume' as const, id: v.Name, name: v.Name, ...owner(v.Labels) })),
+  ];
 }
 
 export async function removeContainerById(id: string): Promise<void> {

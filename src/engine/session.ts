@@ -1,14 +1,21 @@
 /**
  * A session owns every container, volume and temp dir one slimify command creates. Each carries
- * the session's labels, so `slimify clean` can find leftovers of a run that crashed; `dispose()`
- * removes them on success, on error and on SIGINT/SIGTERM.
+ * the session's labels (and temp dirs the session id and pid in their names), so `slimify clean`
+ * can find leftovers of a run that crashed; `dispose()` removes them on success, on error and on
+ * SIGINT/SIGTERM. Once disposal has begun, anything still being created is removed at once, so a
+ * stage racing with Ctrl-C cannot leave debris behind.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LABEL_OWNER, LABEL_SESSION, createVolume, removeContainerById, removeVolume } from './engine.js';
+import { SlimifyError } from '../errors.js';
+import { diskError } from '../util/disk-error.js';
+import { LABEL_HOST, LABEL_OWNER, LABEL_PID, LABEL_SESSION, createVolume, removeContainerById, removeVolume } from './engine.js';
 import { debug, warn } from '../util/log.js';
+
+/** `slimify-<session>-<pid>-<purpose>-XXXXXX`: what `slimify clean` recognises as its own. */
+export const TEMP_DIR_PATTERN = /^slimify-([0-9a-f]{12})-(\d+)-[a-z0-9-]+$/;
 
 export class Session {
   readonly id = randomBytes(6).toString('hex');
@@ -18,14 +25,22 @@ export class Session {
   private disposing: Promise<void> | undefined;
 
   get labels(): Record<string, string> {
-    return { [LABEL_OWNER]: 'slimify', [LABEL_SESSION]: this.id };
+    return { [LABEL_OWNER]: 'slimify', [LABEL_SESSION]: this.id, [LABEL_PID]: String(process.pid), [LABEL_HOST]: hostname() };
   }
 
   name(purpose: string): string {
     return `slimify-${this.id}-${purpose}`;
   }
 
+  private closed(what: string): SlimifyError {
+    return new SlimifyError(`the run was interrupted while creating ${what}`, { code: 'interrupted' });
+  }
+
   trackContainer(id: string): void {
+    if (this.disposing) {
+      void removeContainerById(id).catch(() => undefined);
+      throw this.closed(`container ${id.slice(0, 12)}`);
+    }
     this.containers.add(id);
   }
 
@@ -36,14 +51,22 @@ export class Session {
 
   async volume(purpose: string): Promise<string> {
     const name = this.name(purpose);
+    if (this.disposing) throw this.closed(`volume ${name}`);
     this.volumes.add(name);
     await createVolume(name, this.labels);
     return name;
   }
 
   async tempDir(purpose: string): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), `slimify-${this.id}-${purpose}-`));
+    if (this.disposing) throw this.closed(`a temp dir for ${purpose}`);
+    const dir = await mkdtemp(join(tmpdir(), `slimify-${this.id}-${process.pid}-${purpose}-`)).catch((error: unknown) => {
+      throw diskError(error, tmpdir(), `creating a temp dir for ${purpose}`) ?? error;
+    });
     this.tempDirs.add(dir);
+    if (this.disposing) {
+      await rm(dir, { recursive: true, force: true });
+      throw this.closed(dir);
+    }
     return dir;
   }
 
@@ -57,13 +80,16 @@ export class Session {
     const failures: string[] = [];
     for (const id of this.containers) {
       debug(`cleanup: container ${id.slice(0, 12)}`);
-      await removeContainerById(id).catch((e: unknown) => failures.push(`container ${id.slice(0, 12)}: ${String(e)}`));
+      await removeContainerById(id).catch((e: unknown) => failures.push(`container ${id.slice(0, 12)}: ${(e as Error).message ?? String(e)}`));
     }
     for (const name of this.volumes) {
       debug(`cleanup: volume ${name}`);
-      await removeVolume(name).catch((e: unknown) => failures.push(`volume ${name}: ${String(e)}`));
+      await removeVolume(name).catch((e: unknown) => failures.push(`volume ${name}: ${(e as Error).message ?? String(e)}`));
     }
-    for (const dir of this.tempDirs) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    if (failures.length) warn(`could not remove everything this run created (run \`slimify clean\`):\n  ${failures.join('\n  ')}`);
+    for (const dir of this.tempDirs) {
+      debug(`cleanup: ${dir}`);
+      await rm(dir, { recursive: true, force: true }).catch((e: unknown) => failures.push(`${dir}: ${(e as Error).message}`));
+    }
+    if (failures.length) warn(`could not remove everything this run created (run \`slimify clean --session ${this.id}\` once the engine answers):\n  ${failures.join('\n  ')}`);
   }
 }

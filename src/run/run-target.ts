@@ -7,7 +7,7 @@
 import tar from 'tar-stream';
 import { type ContainerHandle, type ImageInfo, createContainer } from '../engine/engine.js';
 import type { Session } from '../engine/session.js';
-import { SlimifyError } from '../errors.js';
+import { SlimifyError, engineStatus } from '../errors.js';
 import type { ExecProbe, Probe } from '../probes/probe.js';
 import { runScript, scriptEnvironment } from '../probes/probe-script.js';
 import { type ProbeRun, runProbes } from '../probes/run-probes.js';
@@ -85,7 +85,7 @@ export async function runTarget(options: RunOptions, consume?: (container: Conta
   session.trackContainer(container.id);
   try {
     if (options.sensor) await container.putArchive(traceDirTar() as never, '/');
-    await container.start();
+    await startOrExplain(container, options);
     const exited = container.wait().then(
       (r) => r.StatusCode,
       () => -1,
@@ -114,6 +114,15 @@ export async function runTarget(options: RunOptions, consume?: (container: Conta
       options.readyTimeoutMs,
     );
 
+    if (options.sensor && done && probes.outcomes.some((o) => !o.ok)) {
+      const exitCode = await exited;
+      throw new SlimifyError(`${describeExit(options.ref, exitCode, 'before the probes could run')}: check that it starts with \`docker run ${options.ref}\` (its output is below)`, {
+        code: 'target-failed',
+        stage: 'trace',
+        image: options.ref,
+        details: outputTail(await container.logs()),
+      });
+    }
     await waitBeforeStop(options, exited, () => done);
     const stayedUp = !done;
     if (!done) {
@@ -122,11 +131,49 @@ export async function runTarget(options: RunOptions, consume?: (container: Conta
     }
     const exitCode = await exited;
     const logs = await container.logs();
+    if (options.sensor && !stayedUp && exitCode > 128 && exitCode < 160 && exitCode !== 128 + 15) {
+      throw new SlimifyError(`${describeExit(options.ref, exitCode, 'under tracing')}; if it runs without slimify, report it with the output of --verbose`, {
+        code: 'target-failed',
+        stage: 'trace',
+        image: options.ref,
+        details: outputTail(logs),
+      });
+    }
     if (consume) await consume(container);
     return { probes, exitCode, stayedUp, logs };
   } finally {
     await session.forgetContainer(container.id);
   }
+}
+
+/** Starting can fail in the engine (no such executable, bad user ...): that is the target's fault, not slimify's. */
+async function startOrExplain(container: ContainerHandle, options: RunOptions): Promise<void> {
+  try {
+    await container.start();
+  } catch (error) {
+    const status = engineStatus(error);
+    if (status === undefined || status === 404 || status === 409) throw error;
+    const reason = ((error as { json?: { message?: string } }).json?.message ?? (error as Error).message).replace(/^.*?unable to start container process: /, '');
+    throw new SlimifyError(`the ${options.purpose} container of ${options.ref} could not start: ${reason}`, {
+      code: options.purpose === 'verify' ? 'verify-failed' : 'target-failed',
+      stage: options.purpose === 'verify' ? 'verify' : 'trace',
+      image: options.ref,
+      cause: error,
+    });
+  }
+}
+
+const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' };
+
+function describeExit(ref: string, exitCode: number, when: string): string {
+  const signal = exitCode > 128 ? SIGNALS[exitCode - 128] ?? `signal ${exitCode - 128}` : undefined;
+  return signal ? `the app in ${ref} crashed ${when} (killed by ${signal}, exit code ${exitCode})` : `the app in ${ref} exited ${when} with code ${exitCode}`;
+}
+
+/** The last lines of the container's output, for error details. */
+export function outputTail(logs: { stdout: string; stderr: string }): string[] {
+  const lines = `${logs.stdout}${logs.stderr}`.trimEnd().split('\n').filter(Boolean).slice(-15);
+  return lines.length ? ['last lines of the container output:', ...lines.map((l) => `  | ${l}`)] : ['the container printed nothing'];
 }
 
 async function waitBeforeStop(options: RunOptions, exited: Promise<number>, isDone: () => boolean): Promise<void> {
@@ -138,8 +185,8 @@ async function waitBeforeStop(options: RunOptions, exited: Promise<number>, isDo
     if (!finished) warn(`the app did not exit within ${options.exitTimeoutMs / 1000}s; stopping it (set --exit-timeout to wait longer)`);
   } else if (continueAfter.kind === 'signal') {
     if (!isDone()) {
-      info('exercise the app now; press Enter or send SIGUSR1 to slimify when done');
-      await Promise.race([exited, waitForUserSignal()]);
+      info(`exercise the app now; when done, ${process.stdin.isTTY ? 'press Enter or ' : ''}run: kill -USR1 ${process.pid}`);
+      await waitForUserSignal(exited);
     }
   }
 }
@@ -148,7 +195,8 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-function waitForUserSignal(): Promise<void> {
+/** Resolves on SIGUSR1, Enter on a terminal, or the app's exit; the listeners go away in every case. */
+function waitForUserSignal(exited: Promise<unknown>): Promise<void> {
   return new Promise((resolve) => {
     const finish = () => {
       process.off('SIGUSR1', finish);
@@ -161,6 +209,7 @@ function waitForUserSignal(): Promise<void> {
       process.stdin.resume();
       process.stdin.once('data', finish);
     }
+    void exited.then(finish, finish);
   });
 }
 
