@@ -1,0 +1,43 @@
+// Ctrl-C in the middle of the traced run: slimify removes the run's containers, volumes and temp
+// dirs, exits 130 (143 for SIGTERM), and the original image is untouched.
+import { afterAll, describe, expect, it } from 'vitest';
+import { imageId, removeImages, removeTestContainers } from './support.js';
+import { NOTHING, leftoversOf, startSlimify, testTag, waitForOutput } from './robustness-support.js';
+
+const STATIC = 'slimify-fixtures/static-bin:latest';
+
+afterAll(async () => {
+  await removeTestContainers();
+});
+
+async function interruptWhileTracing(signal: 'SIGINT' | 'SIGTERM') {
+  const tag = testTag('interrupted');
+  const before = await imageId(STATIC);
+  const child = startSlimify(['build', STATIC, '--tag', tag, '--continue-after', '60']);
+  await waitForOutput(child, 'tracing the app');
+  // wait until the traced container really exists, so there is something to clean up
+  while ((await leftoversOf(child.pid!)).containers.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+  const started = Date.now();
+  child.kill(signal);
+  const result = await child;
+  await removeImages(tag);
+  return { result, ms: Date.now() - started, before, pid: child.pid!, tag };
+}
+
+describe('interrupting slimify build during the traced run', () => {
+  it('on SIGINT removes everything of the session, exits 130 and leaves the original unchanged', async () => {
+    const { result, ms, before, pid, tag } = await interruptWhileTracing('SIGINT');
+    expect(result.exitCode, result.all).toBe(130);
+    expect(result.all).toContain('interrupted, cleaning up (press Ctrl-C again to force)');
+    expect(ms).toBeLessThan(20_000);
+    expect(await leftoversOf(pid)).toEqual(NOTHING);
+    expect(await imageId(STATIC)).toBe(before);
+    expect(await imageId(tag)).toBeUndefined();
+  });
+
+  it('on SIGTERM does the same and exits 143', async () => {
+    const { result, pid } = await interruptWhileTracing('SIGTERM');
+    expect(result.exitCode, result.all).toBe(143);
+    expect(await leftoversOf(pid)).toEqual(NOTHING);
+  });
+});
