@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBuild } from './build-command.js';
+import { registerCompare } from './compare-command.js';
 import { registerClean } from './clean-command.js';
 import { registerLint } from './lint-command.js';
 import { registerXray } from './xray-command.js';
@@ -9,5 +10,6 @@ export function registerCommands(program: Command): void {
   registerBuild(program);
   registerXray(program);
   registerLint(program);
+  registerCompare(program);
   registerClean(program);
 }
