@@ -1,0 +1,27 @@
+// Runs the trace parser's own throughput benchmark (scripts/bench-parser.mjs) and reads its output.
+import { execa } from 'execa';
+
+const SCRIPT = new URL('../../scripts/bench-parser.mjs', import.meta.url).pathname;
+
+export async function runParserBench(millionLines, samples) {
+  const args = [SCRIPT, String(millionLines), ...(samples ? ['--samples'] : [])];
+  const result = await execa(process.execPath, args, { reject: false, stderr: 'inherit' });
+  const out = result.stdout;
+  const number = (re) => {
+    const m = re.exec(out);
+    return m ? Number(m[1].replaceAll(',', '')) : null;
+  };
+  return {
+    command: `node scripts/bench-parser.mjs ${args.slice(1).join(' ')}`,
+    input: samples ? 'real sample traces replayed (test/samples/strace)' : 'synthetic mix',
+    exitCode: result.exitCode,
+    lines: number(/lines:\s+([\d,]+)/),
+    megabytes: number(/lines:\s+[\d,]+ \((\d+) MB\)/),
+    wallSeconds: number(/time:\s+([\d.]+) s wall/),
+    cpuSeconds: number(/([\d.]+) s CPU/),
+    linesPerCpuSecond: number(/throughput:\s+([\d,]+) lines per CPU second/),
+    linesPerWallSecond: number(/([\d,]+) lines\/s wall/),
+    peakRssMiB: number(/peak RSS:\s+(\d+) MiB/),
+    output: out,
+  };
+}
