@@ -142,7 +142,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
 
     const inclusions = options.inclusions;
     const baseSeeds = [...seedsFromTrace(traceSummary, image), ...inclusionSeeds(inclusions, indexed.index)];
-    const modes = modeOverrides(inclusions);
+    const modes = modeOverrides(inclusions, indexed.index);
     const runSettings = { readyTimeoutMs: options.readyTimeoutMs, stopGraceSeconds: options.stopGraceSeconds, continueAfter: options.continueAfter, exitTimeoutMs: options.exitTimeoutMs };
     const autoIncluded: Seed[] = [];
     const rounds: RepairRound[] = [];

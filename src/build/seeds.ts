@@ -6,6 +6,7 @@
 import type { Reason } from '../closure/closure.js';
 import type { FsIndex } from '../closure/fs-index.js';
 import { isWithin, normalise } from '../closure/paths.js';
+import { resolve } from '../closure/resolve.js';
 import type { ImageInfo } from '../engine/engine.js';
 import { SlimifyError } from '../errors.js';
 import type { TraceSummary } from '../trace/trace-summary.js';
@@ -68,11 +69,14 @@ export function parseIncludePathFile(text: string, file: string): IncludePath[] 
 export const SHELL_TOOLS = ['sh', 'bash', 'ls', 'cat', 'cp', 'mv', 'rm', 'mkdir', 'rmdir', 'ln', 'chmod', 'chown', 'touch', 'echo', 'sed', 'grep', 'env', 'ps', 'head', 'tail', 'find', 'test', '['];
 const BIN_DIRS = ['/bin', '/usr/bin', '/sbin', '/usr/sbin', '/usr/local/bin'];
 
-/** Every SHELL_TOOLS program the image has, as paths that exist in it (links are followed by the closure). */
+/**
+ * Every SHELL_TOOLS program the image has, by the first path that reaches it (links such as
+ * `/bin -> usr/bin` and `/bin/sh -> dash` are kept by the closure on the way to the file).
+ */
 export function shellPaths(index: FsIndex): string[] {
   const found: string[] = [];
   for (const tool of SHELL_TOOLS) {
-    const path = BIN_DIRS.map((dir) => `${dir}/${tool}`).find((p) => index.has(p));
+    const path = BIN_DIRS.map((dir) => `${dir}/${tool}`).find((p) => resolve(index, p).final !== undefined);
     if (path) found.push(path);
   }
   return found;
@@ -87,9 +91,14 @@ export function inclusionSeeds(inclusions: Inclusions, index: FsIndex): Seed[] {
   return seeds;
 }
 
-/** Permission bits to set in the layer, by physical path (the closure's paths). */
-export function modeOverrides(inclusions: Inclusions): Map<string, number> {
-  return new Map(inclusions.includePaths.filter((i) => i.mode !== undefined).map((i) => [i.path, i.mode!]));
+/** Permission bits to set in the layer, by physical path (a MODE given on a symlink applies to the file it leads to). */
+export function modeOverrides(inclusions: Inclusions, index: FsIndex): Map<string, number> {
+  const modes = new Map<string, number>();
+  for (const include of inclusions.includePaths) {
+    if (include.mode === undefined) continue;
+    modes.set(resolve(index, include.path).final ?? include.path, include.mode);
+  }
+  return modes;
 }
 
 /**

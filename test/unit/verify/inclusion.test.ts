@@ -28,10 +28,15 @@ describe('--include-path PATH[:MODE]', () => {
 
 describe('inclusion seeds', () => {
   const idx = new FsIndex();
-  for (const path of ['/bin', '/usr/bin/dash', '/usr/bin/ls', '/bin/sh', '/usr/bin/sed', '/usr/bin/env']) idx.add({ path, type: path === '/bin' ? 'symlink' : 'file', mode: 0o755, uid: 0, gid: 0, size: 1, mtime: 0, linkname: path === '/bin' ? 'usr/bin' : undefined });
+  const add = (path: string, type: 'file' | 'directory' | 'symlink', linkname?: string) => idx.add({ path, type, mode: 0o755, uid: 0, gid: 0, size: 1, mtime: 0, linkname });
+  add('/usr', 'directory');
+  add('/usr/bin', 'directory');
+  add('/bin', 'symlink', 'usr/bin');
+  add('/usr/bin/sh', 'symlink', 'dash');
+  for (const tool of ['dash', 'ls', 'sed', 'env']) add(`/usr/bin/${tool}`, 'file');
 
   it('--include-shell finds a shell and the common tools the image has', () => {
-    expect(shellPaths(idx)).toEqual(['/bin/sh', '/usr/bin/ls', '/usr/bin/sed', '/usr/bin/env']);
+    expect(shellPaths(idx)).toEqual(['/bin/sh', '/bin/ls', '/bin/sed', '/bin/env']);
   });
 
   it('records every flag as an include reason', () => {
@@ -41,7 +46,7 @@ describe('inclusion seeds', () => {
       { path: '/usr/bin/dash', reason: { kind: 'include', detail: '--include-bin' } },
       { path: '/srv/data', reason: { kind: 'include', detail: '--preserve-path' } },
     ]);
-    expect(modeOverrides({ includePaths: [parseIncludePath('/app/run.sh:0755'), parseIncludePath('/x')], includeBins: [], includeShell: false, preservePaths: [] })).toEqual(new Map([['/app/run.sh', 0o755]]));
+    expect(modeOverrides({ includePaths: [parseIncludePath('/bin/ls:0700'), parseIncludePath('/x')], includeBins: [], includeShell: false, preservePaths: [] }, idx)).toEqual(new Map([['/usr/bin/ls', 0o700]]));
   });
 });
 
