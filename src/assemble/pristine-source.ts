@@ -1,11 +1,11 @@
 /**
  * The image's pristine filesystem: a container created from the image and never started, so it
  * holds exactly the image's files (the traced container holds runtime files too). Read whole
- * with `docker export`, or one file at a time through the archive API.
+ * with `docker export` (once, for the index), or one file at a time through the archive API;
+ * file contents slimify needs are kept in a FileSpool, so no file is fetched twice.
  */
 import { createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { type FileByteSource, fileByteSource } from '../closure/byte-source.js';
@@ -15,6 +15,7 @@ import type { Session } from '../engine/session.js';
 import { diskError } from '../util/disk-error.js';
 import { debug } from '../util/log.js';
 import { byteExtract } from './byte-tar.js';
+import { FileSpool } from './file-spool.js';
 
 /** Files docker adds to every container (its init layer); they are not part of the image. */
 export const CONTAINER_ONLY = new Set(['/.dockerenv']);
@@ -23,10 +24,11 @@ export class PristineSource {
   private constructor(
     private readonly container: ContainerHandle,
     private readonly scratch: string,
-    private fetched = 0,
+    readonly spool: FileSpool,
   ) {}
 
-  static async open(session: Session, ref: string): Promise<PristineSource> {
+  /** `wanted`: the files to copy into the spool during the export pass. */
+  static async open(session: Session, ref: string, wanted?: (path: string) => boolean): Promise<PristineSource> {
     const container = await createContainer({
       image: ref,
       name: session.name('pristine'),
@@ -36,17 +38,20 @@ export class PristineSource {
       labels: session.labels,
     });
     session.trackContainer(container.id);
-    return new PristineSource(container, await session.tempDir('files'));
+    const scratch = await session.tempDir('files');
+    return new PristineSource(container, scratch, new FileSpool(scratch, wanted));
   }
 
   exportStream(): Promise<Readable> {
     return this.container.export();
   }
 
-  /** Copies one regular file out of the image into a temp file; undefined when it is not a regular file. */
+  /** A temp file with the content of the image's regular file at `path` (spooled, or fetched now); undefined when it is not a regular file. */
   async fetch(path: string): Promise<string | undefined> {
+    const spooled = this.spool.get(path);
+    if (spooled !== undefined) return spooled;
     const archive = await this.container.getArchive(path);
-    const target = join(this.scratch, `f${++this.fetched}`);
+    const target = this.spool.allocate(path);
     const extract = byteExtract();
     let found = false;
     const done = (async () => {
@@ -64,7 +69,9 @@ export class PristineSource {
       throw diskError(error, this.scratch, `copying ${path} out of the image`) ?? error;
     });
     debug(`fetched ${path} from the image`);
-    return found ? target : undefined;
+    if (!found) return undefined;
+    this.spool.register(path, target);
+    return target;
   }
 
   async readElf(path: string): Promise<ElfInfo | undefined> {
@@ -79,17 +86,11 @@ export class PristineSource {
       return undefined;
     } finally {
       await source?.[Symbol.asyncDispose]();
-      await rm(file, { force: true });
     }
   }
 
   async readText(path: string): Promise<string | undefined> {
     const file = await this.fetch(path);
-    if (!file) return undefined;
-    try {
-      return await readFile(file, 'utf8');
-    } finally {
-      await rm(file, { force: true });
-    }
+    return file === undefined ? undefined : readFile(file, 'utf8');
   }
 }

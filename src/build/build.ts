@@ -13,6 +13,7 @@ import { indexFilesystem } from '../assemble/index-filesystem.js';
 import { imageArchive, slimConfig } from '../assemble/image-archive.js';
 import { PristineSource } from '../assemble/pristine-source.js';
 import { writeLayer } from '../assemble/write-layer.js';
+import { spoolCandidates } from '../assemble/file-spool.js';
 import type { Probe } from '../probes/probe.js';
 import { probeFailure } from '../probes/run-probes.js';
 import { readTraces } from '../run/read-traces.js';
@@ -29,7 +30,7 @@ import { VERSION } from '../version.js';
 import { defaultOutputTag, parseRef } from './image-ref.js';
 import { checkTarget, inspectOrPull } from './build-checks.js';
 import { type BuildReport, type RepairRound, type StageTiming, describeMissing } from '../report/build-report.js';
-import { type Inclusions, type Seed, applyExcludes, inclusionSeeds, modeOverrides, seedsFromTrace } from './seeds.js';
+import { type Inclusions, type Seed, applyExcludes, inclusionSeeds, modeOverrides, seedsFromTrace, tracedPaths } from './seeds.js';
 
 export interface BuildOptions {
   image: string;
@@ -131,12 +132,14 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     }
     const traceSummary = trace;
 
-    const pristine = await PristineSource.open(session, image.id);
+    const candidates = spoolCandidates(tracedPaths(traceSummary));
+    const pristine = await PristineSource.open(session, image.id, (path) => candidates.has(path));
     const indexed = await stage(
       'index',
       'reading the image filesystem',
-      async (progress) => indexFilesystem(await pristine.exportStream(), (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`)),
-      (r) => `${r.index.size} entries, ${formatBytes(r.bytes)}`,
+      async (progress) =>
+        indexFilesystem(await pristine.exportStream(), { spool: pristine.spool, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) }),
+      (r) => `${r.index.size} entries, ${formatBytes(r.bytes)}; ${formatBytes(r.spooledBytes)} of traced files kept aside`,
     );
     if (indexed.refused.length) warn(`refused ${indexed.refused.length} tar entries that escape the root, e.g. ${indexed.refused[0]}`);
 
@@ -180,7 +183,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
         `assemble${suffix}`,
         `writing the slim layer${suffix}`,
         async (progress) =>
-          writeLayer(await pristine.exportStream(), new Set(exclusion.keep.keys()), layerPath, {
+          writeLayer({ index: indexed.index, headers: indexed.headers, content: (path) => pristine.fetch(path) }, exclusion.keep.keys(), layerPath, {
             clampMtime: new Date(image.created),
             modes,
             onProgress: (bytes) => progress.update(formatBytes(bytes)),

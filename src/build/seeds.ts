@@ -48,6 +48,14 @@ export function seedsFromTrace(trace: TraceSummary, image: ImageInfo): Seed[] {
   return seeds;
 }
 
+/** Every path the trace names (as requested, joined raw, and as the kernel resolved it). */
+export function tracedPaths(trace: TraceSummary): string[] {
+  const paths: string[] = [];
+  for (const use of trace.used) paths.push(use.path, ...(use.raw ?? []), ...(use.realPaths ?? []));
+  for (const exec of trace.executed) paths.push(exec.path);
+  return paths;
+}
+
 /** `PATH` or `PATH:MODE` with MODE in octal (`/app/run.sh:0755`); a colon inside PATH stays. */
 export function parseIncludePath(spec: string, from = '--include-path'): IncludePath {
   const match = /^(.*):([0-7]{3,4})$/.exec(spec);
