@@ -5,6 +5,7 @@
  * whatever happens.
  */
 import { join } from 'node:path';
+import { type Readable, Transform, pipeline } from 'node:stream';
 import { computeClosure, type Reason } from '../closure/closure.js';
 import { engineArchitecture, inspectImage, loadImage, pingEngine, removeImage } from '../engine/engine.js';
 import { Session } from '../engine/session.js';
@@ -17,7 +18,7 @@ import { spoolCandidates } from '../assemble/file-spool.js';
 import type { Probe } from '../probes/probe.js';
 import { probeFailure } from '../probes/run-probes.js';
 import { readTraces } from '../run/read-traces.js';
-import { type ContinueAfter, type RunResult, exposedPorts, runTarget } from '../run/run-target.js';
+import { type ContinueAfter, type RunResult, exposedPorts, outputTail, runTarget } from '../run/run-target.js';
 import { prepareBundle, usesLoader } from '../sensor/bundle.js';
 import { prepareSensorVolume } from '../sensor/sensor-volume.js';
 import { TRACE_DIR } from '../sensor/tracer-command.js';
@@ -76,7 +77,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     const bundle = await prepareBundle();
     const engineArch = await engineArchitecture();
     if (image.architecture && image.architecture !== bundle.architecture) {
-      throw new SlimifyError(`image ${options.image} is for ${image.architecture}, but the sensor (this machine's strace) is for ${bundle.architecture}: build on a ${image.architecture} machine`, {
+      throw new SlimifyError(`image ${options.image} is for ${image.architecture}, but the sensor (this machine's strace) is for ${bundle.architecture}: build on a ${image.architecture} machine, or point DOCKER_HOST at an engine on one`, {
         code: 'usage',
         stage: 'sensor',
         image: options.image,
@@ -122,12 +123,12 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
         code: 'target-failed',
         stage: 'trace',
         image: options.image,
-        details: logTail(traced.logs),
+        details: outputTail(traced.logs),
       });
     }
     const failed = probeFailure(traced.probes, options.image);
     if (failed) {
-      failed.details.push(...(traced.stayedUp ? [] : [`the container exited with code ${traced.exitCode} during the probes`]), ...logTail(traced.logs));
+      failed.details.push(...(traced.stayedUp ? [] : [`the container exited with code ${traced.exitCode} during the probes`]), ...outputTail(traced.logs));
       throw failed;
     }
     const traceSummary = trace;
@@ -193,7 +194,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
 
       const config = slimConfig(image, options.image, layer.diffId);
       const archive = imageArchive(layerPath, layer.size, config, outputTag);
-      await stage(`load${suffix}`, `loading ${outputTag}`, () => loadImage(archive.stream));
+      await stage(`load${suffix}`, `loading ${outputTag}`, (progress) => loadImage(counted(archive.stream, (bytes) => progress.update(formatBytes(bytes)))), () => formatBytes(layer.size));
       const slim = await inspectImage(outputTag);
       if (!slim) throw new SlimifyError(`the engine accepted the image but ${outputTag} is not there`, { stage: 'load' });
       // the previous round's image lost its tag to this one: nothing else refers to it
@@ -267,6 +268,21 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   }
 }
 
+/** Passes a stream through, reporting the bytes seen so far. */
+function counted(stream: Readable, onBytes: (bytes: number) => void): Readable {
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      onBytes(bytes);
+      callback(null, chunk);
+    },
+  });
+  // pipeline, not pipe: an error in the archive must reach the load request
+  pipeline(stream, counter, () => undefined);
+  return counter;
+}
+
 function probeDefinition(p: Probe): Omit<Probe, 'body'> & { body?: string } {
   return p.kind === 'http' ? { ...p, body: p.body?.toString('utf8') } : p;
 }
@@ -299,11 +315,6 @@ function envMap(env: string[]): Record<string, string> {
     if (eq > 0) map[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return map;
-}
-
-export function logTail(logs: { stdout: string; stderr: string }): string[] {
-  const lines = `${logs.stdout}${logs.stderr}`.trimEnd().split('\n').filter(Boolean).slice(-15);
-  return lines.length ? ['last lines of the container output:', ...lines.map((l) => `  | ${l}`)] : [];
 }
 
 export function describeReason(reason: Reason): string {

@@ -35,8 +35,24 @@ export async function checkScript(path: string): Promise<string> {
 }
 
 export async function runScript(path: string, env: Record<string, string>, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
-  const result = await execa(path, [], { env, all: true, reject: false, timeout: timeoutMs, stdin: 'ignore', forceKillAfterDelay: 2000 });
+  // its own process group, so a deadline (or the end) also stops whatever the script started,
+  // which would otherwise hold the output pipe open
+  const child = execa(path, [], { env, all: true, reject: false, stdin: 'ignore', detached: true });
+  const killGroup = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+  };
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup();
+  }, timeoutMs);
+  const result = await child.finally(() => clearTimeout(timer));
+  killGroup();
   const output = result.all ?? '';
-  if (result.timedOut) return { exitCode: 124, output: `${output}\n(timed out after ${timeoutMs / 1000}s)` };
+  if (timedOut) return { exitCode: 124, output: `${output}\n(timed out after ${timeoutMs / 1000}s)` };
   return { exitCode: result.exitCode ?? 1, output };
 }
