@@ -9,6 +9,7 @@
  * has a `..` segment, the un-normalised join is kept as `raw` for the closure stage, which
  * knows the image's symlinks and can resolve it properly.
  */
+import { normalise } from '../closure/paths.js';
 
 export interface ResolvedPath {
   /** Absolute, lexically normalised. */
@@ -30,14 +31,7 @@ export function resolvePath(base: string, p: string): ResolvedPath {
 
 /** Lexically normalise an absolute path (`/a//b/./c/../d/` -> `/a/b/d`). */
 export function normalizeAbsolute(p: string): string {
-  if (!needsNormalising(p)) return p;
-  const out: string[] = [];
-  for (const seg of p.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') out.pop();
-    else out.push(seg);
-  }
-  return '/' + out.join('/');
+  return needsNormalising(p) ? normalise(p) : p;
 }
 
 /** True when `path` is `root` or below it (`/proc`, `/proc/1/maps`; not `/procfs`). */
