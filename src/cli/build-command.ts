@@ -30,6 +30,7 @@ interface BuildFlags {
   force?: boolean;
   pull?: boolean;
   httpProbe: boolean;
+  httpCrawl: boolean;
   httpProbeCmd?: string[];
   httpProbeFile?: string[];
   probeScript?: string[];
@@ -76,6 +77,7 @@ export function registerBuild(program: Command): void {
     .option('--force', 'replace the output tag if it exists')
     .option('--pull', 'pull the image when the engine does not have it')
     .addOption(new Option('--http-probe <bool>', 'GET / on every exposed TCP port, only when no --http-probe-cmd or --http-probe-file is given; false turns it off').argParser(parseBoolean).default(true))
+    .addOption(new Option('--http-crawl <bool>', 'the default GET / follows the same-origin links (href, src) of HTML answers, up to 100 pages and 3 levels deep').argParser(parseBoolean).default(true))
     .option('--http-probe-cmd <[http:|https:][METHOD:]PATH>', 'an HTTP probe on the first exposed port, docker-slim syntax (repeatable)', collect)
     .option('--http-probe-file <file>', 'HTTP probes from a JSON file (docker-slim format accepted; see probes/http-probe-file.schema.json)', collect)
     .option('--probe-script <path>', 'an executable run on the host while the app runs; non-zero exit fails the build (repeatable)', collect)
@@ -109,6 +111,7 @@ export function registerBuild(program: Command): void {
       const probes = await buildProbes({
         exposedPorts: exposedPorts(original),
         httpProbe: flags.httpProbe,
+        httpCrawl: flags.httpCrawl,
         httpProbeCmd: flags.httpProbeCmd,
         httpProbeFile: flags.httpProbeFile,
         probeScript: flags.probeScript,

@@ -16,6 +16,8 @@ export interface HttpRequest {
   body?: Buffer | string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** keep this many bytes of the body as text in `bodySample` (default 4 kB) */
+  sampleBytes?: number;
 }
 
 export interface HttpResponse {
@@ -30,6 +32,7 @@ export interface HttpResponse {
 const SAMPLE_BYTES = 4096;
 
 export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
+  const limit = request.sampleBytes ?? SAMPLE_BYTES;
   return new Promise((resolve, reject) => {
     const client = request.protocol === 'https' ? https : http;
     const req = client.request(
@@ -52,9 +55,9 @@ export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
         res.on('data', (chunk: Buffer) => {
           hash.update(chunk);
           bytes += chunk.length;
-          if (sampled < SAMPLE_BYTES) {
-            sample.push(chunk.subarray(0, SAMPLE_BYTES - sampled));
-            sampled += Math.min(chunk.length, SAMPLE_BYTES - sampled);
+          if (sampled < limit) {
+            sample.push(chunk.subarray(0, limit - sampled));
+            sampled += Math.min(chunk.length, limit - sampled);
           }
         });
         res.on('end', () => {

@@ -11,7 +11,6 @@
 import { access, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { SlimifyError } from '../errors.js';
-import { warn } from '../util/log.js';
 import { DEFAULT_STATUS, type HttpProbe, type StatusRange } from './probe.js';
 
 const DOCKER_SLIM_FIELDS = ['method', 'resource', 'port', 'protocol', 'headers', 'body', 'body_file', 'username', 'password', 'crawl'];
@@ -177,7 +176,7 @@ export async function probesFromDocument(document: unknown, file: string, contex
       body = Buffer.from(bodyText);
     }
 
-    if (optional<boolean>(command, 'crawl', 'boolean', where)) warn(`${where}: "crawl" is ignored (slimify does not crawl); list the pages to visit as commands`);
+    const crawl = optional<boolean>(command, 'crawl', 'boolean', where) ?? false;
 
     const expectStatus = command.expect_status;
     let status: StatusRange[] = DEFAULT_STATUS;
@@ -217,6 +216,7 @@ export async function probesFromDocument(document: unknown, file: string, contex
       timeoutMs: timeout !== undefined ? timeout * 1000 : context.timeoutMs,
       retries: retries ?? 0,
       isDefault: false,
+      crawl,
     });
   }
   return probes;

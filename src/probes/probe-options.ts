@@ -9,7 +9,6 @@ import { SlimifyError } from '../errors.js';
 import { DEFAULT_STATUS, type ExecProbe, type HttpProbe, type Probe, defaultHttpProbes, tcpPorts } from './probe.js';
 import { readProbeFile } from './probe-file.js';
 import { checkScript } from './probe-script.js';
-import { warn } from '../util/log.js';
 
 export interface ProbeFlags {
   exposedPorts: string[];
@@ -21,18 +20,21 @@ export interface ProbeFlags {
   execFile: string[];
   healthcheck?: ImageConfig['Healthcheck'];
   timeoutMs: number;
+  /** the default GET / follows the links of HTML answers (default true) */
+  httpCrawl?: boolean;
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /**
  * docker-slim's `--http-probe-cmd` syntax: `/path`, `POST:/path`, `https:GET:/path`, with an
- * optional leading `crawl:` (ignored: slimify does not crawl). Runs on the first exposed TCP port.
+ * optional leading `crawl:` (follow the page's same-origin links). Runs on the first exposed TCP port.
  */
 export function parseProbeCmd(spec: string, port: number | undefined, timeoutMs: number): HttpProbe {
   let rest = spec.trim();
   let method = 'GET';
   let protocol: 'http' | 'https' = 'http';
+  let crawl = false;
   const usage = (why: string) => new SlimifyError(`--http-probe-cmd "${spec}": ${why}; expected [http:|https:][METHOD:]/PATH, like POST:/api/items`, { code: 'usage', stage: 'probe' });
   for (let fields = 0; !rest.startsWith('/'); fields++) {
     const colon = rest.indexOf(':');
@@ -41,11 +43,11 @@ export function parseProbeCmd(spec: string, port: number | undefined, timeoutMs:
     rest = rest.slice(colon + 1);
     if (field === 'http' || field === 'https') protocol = field;
     else if (METHODS.has(field.toUpperCase())) method = field.toUpperCase();
-    else if (field === 'crawl') warn(`--http-probe-cmd "${spec}": "crawl" is ignored (slimify does not crawl)`);
+    else if (field === 'crawl') crawl = true;
     else throw usage(`"${field}" is neither a protocol (http, https) nor a method (${[...METHODS].join(', ')})`);
   }
   if (port === undefined) throw new SlimifyError(`--http-probe-cmd "${spec}": the image exposes no TCP port to probe`, { code: 'usage', stage: 'probe' });
-  return { kind: 'http', name: `${method} ${rest} on port ${port}`, port, protocol, method, path: rest, headers: {}, expect: { status: DEFAULT_STATUS }, statusOnly: false, timeoutMs, retries: 0, isDefault: false };
+  return { kind: 'http', name: `${method} ${rest} on port ${port}`, port, protocol, method, path: rest, headers: {}, expect: { status: DEFAULT_STATUS }, statusOnly: false, timeoutMs, retries: 0, isDefault: false, crawl };
 }
 
 export function healthcheckProbe(healthcheck: ImageConfig['Healthcheck'], timeoutMs: number): ExecProbe | undefined {
@@ -62,7 +64,7 @@ export async function buildProbes(flags: ProbeFlags): Promise<Probe[]> {
   const custom: HttpProbe[] = flags.httpProbeCmd.map((spec) => parseProbeCmd(spec, ports[0], flags.timeoutMs));
   for (const file of flags.httpProbeFile) custom.push(...(await readProbeFile(file, { exposedPorts: ports, timeoutMs: flags.timeoutMs })));
   // custom HTTP probes replace the default GET /, so a 404 on / never fails a build whose probes say what matters
-  const probes: Probe[] = custom.length === 0 && flags.httpProbe ? defaultHttpProbes(flags.exposedPorts, flags.timeoutMs) : custom;
+  const probes: Probe[] = custom.length === 0 && flags.httpProbe ? defaultHttpProbes(flags.exposedPorts, flags.timeoutMs, flags.httpCrawl ?? true) : custom;
   const health = healthcheckProbe(flags.healthcheck, flags.timeoutMs);
   if (health) probes.push(health);
   const commands = [...flags.exec];

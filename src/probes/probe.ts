@@ -25,6 +25,8 @@ export interface HttpProbe {
   retries: number;
   /** the built-in GET / of an exposed port */
   isDefault: boolean;
+  /** follow the same-origin links of an HTML answer (see crawl.ts) */
+  crawl?: boolean;
 }
 
 export interface ScriptProbe {
@@ -49,6 +51,8 @@ export type Probe = HttpProbe | ScriptProbe | ExecProbe;
 
 export interface ProbeOutcome {
   name: string;
+  /** a page found by crawling, not a probe of its own: informs verification, never fails a build */
+  crawled?: boolean;
   kind: Probe['kind'];
   ok: boolean;
   /** why it failed, in one line */
@@ -72,7 +76,7 @@ export function tcpPorts(exposedPorts: string[]): number[] {
     .filter((port) => Number.isInteger(port) && port > 0);
 }
 
-export function defaultHttpProbes(exposedPorts: string[], timeoutMs: number): HttpProbe[] {
+export function defaultHttpProbes(exposedPorts: string[], timeoutMs: number, crawl = true): HttpProbe[] {
   return tcpPorts(exposedPorts).map((port) => ({
       kind: 'http' as const,
       name: `GET / on port ${port}`,
@@ -85,6 +89,7 @@ export function defaultHttpProbes(exposedPorts: string[], timeoutMs: number): Ht
       timeoutMs,
       retries: 0,
       isDefault: true,
+      crawl,
     }));
 }
 

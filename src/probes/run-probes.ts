@@ -4,6 +4,7 @@
  */
 import { SlimifyError } from '../errors.js';
 import { debug } from '../util/log.js';
+import { crawl } from './crawl.js';
 import { httpRequest, sleep } from './http-request.js';
 import { type ExecProbe, type HttpProbe, type Probe, type ProbeOutcome, describeRanges, statusMatches } from './probe.js';
 
@@ -116,13 +117,19 @@ export async function runProbes(probes: Probe[], target: ProbeTarget, readyTimeo
     }
     outcomes.push(await runProbe(probe, target));
   }
+  // crawled pages come after every probe's own outcome, so outcome i stays probe i
+  for (const [i, probe] of probes.entries()) {
+    const hostPort = probe.kind === 'http' ? target.ports.get(probe.port) : undefined;
+    if (probe.kind === 'http' && probe.crawl && outcomes[i]?.ok && hostPort !== undefined) outcomes.push(...(await crawl(probe, hostPort)));
+  }
   return { outcomes, unready, readyMs };
 }
 
 export function probeFailure(run: ProbeRun, image: string): SlimifyError | undefined {
-  const failed = run.outcomes.filter((o) => !o.ok);
+  const probes = run.outcomes.filter((o) => !o.crawled);
+  const failed = probes.filter((o) => !o.ok);
   if (failed.length === 0) return undefined;
-  return new SlimifyError(`${failed.length} of ${run.outcomes.length} probes failed against ${image}`, {
+  return new SlimifyError(`${failed.length} of ${probes.length} probes failed against ${image}`, {
     code: 'probe-failed',
     stage: 'probe',
     image,

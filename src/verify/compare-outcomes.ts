@@ -20,7 +20,26 @@ function describe(outcome: ProbeOutcome | undefined): string {
   return outcome.ok ? 'ok' : `failed: ${outcome.error}`;
 }
 
+/**
+ * Outcome i of each run belongs to probe i; outcomes past the probes are crawled pages, matched
+ * by name (a page only one of the two runs found is a difference).
+ */
 export function compareOutcomes(probes: Probe[], original: ProbeOutcome[], slim: ProbeOutcome[]): OutcomeComparison[] {
+  const crawledA = new Map(original.slice(probes.length).map((o) => [o.name, o]));
+  const crawledB = new Map(slim.slice(probes.length).map((o) => [o.name, o]));
+  const crawled = [...new Set([...crawledA.keys(), ...crawledB.keys()])].map((name) => {
+    const a = crawledA.get(name);
+    const b = crawledB.get(name);
+    const base = { name, original: describe(a), slim: describe(b) };
+    if (!a || !b) return { ...base, same: false, why: `the page was found by crawling only ${a ? 'the original' : 'the slim image'}` };
+    if (a.status !== b.status) return { ...base, same: false, why: `status ${b.status ?? 'none'} instead of ${a.status ?? 'none'}` };
+    if (a.bodyDigest !== b.bodyDigest) return { ...base, same: false, why: 'the body differs' };
+    return { ...base, same: true };
+  });
+  return [...direct(probes, original, slim), ...crawled];
+}
+
+function direct(probes: Probe[], original: ProbeOutcome[], slim: ProbeOutcome[]): OutcomeComparison[] {
   return probes.map((probe, i) => {
     const a = original[i];
     const b = slim[i];

@@ -82,7 +82,10 @@ export async function traceOriginal(input: VerifyInput, original: ImageInfo, sen
 
 export function judge(input: VerifyInput, run: RunResult): Verification {
   const all = [...input.probes, ...input.verifyProbes];
-  const originalOutcomes = [...input.traced.probes.outcomes.slice(0, input.probes.length), ...(input.reference?.probes.outcomes.slice(input.probes.length) ?? [])];
+  const tracedOutcomes = input.traced.probes.outcomes;
+  const reference = input.reference?.probes.outcomes ?? [];
+  // probe outcomes from the traced run, verification-only ones from the reference run, then the crawled pages of the traced run
+  const originalOutcomes = [...tracedOutcomes.slice(0, input.probes.length), ...reference.slice(input.probes.length, all.length), ...tracedOutcomes.slice(input.probes.length)];
   const comparisons = compareOutcomes(all, originalOutcomes, run.probes.outcomes);
   const traced = input.traced;
   const sameEnd = run.stayedUp === traced.stayedUp && (traced.stayedUp || run.exitCode === traced.exitCode);
