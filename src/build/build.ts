@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { type Readable, Transform, pipeline } from 'node:stream';
-import { computeClosure, type Reason } from '../closure/closure.js';
+import { computeClosure } from '../closure/closure.js';
 import { engineArchitecture, inspectImage, loadImage, pingEngine, removeImage } from '../engine/engine.js';
 import { Session } from '../engine/session.js';
 import { SlimifyError } from '../errors.js';
@@ -30,7 +30,9 @@ import { Progress, formatBytes, info, warn } from '../util/log.js';
 import { VERSION } from '../version.js';
 import { defaultOutputTag, parseRef } from './image-ref.js';
 import { checkTarget, inspectOrPull } from './build-checks.js';
-import { type BuildReport, type RepairRound, type StageTiming, describeMissing } from '../report/build-report.js';
+import { type BuildReport, type RepairRound, type StageTiming } from '../report/build-report.js';
+import { bytesByDirectory, countKeptFiles, describeReason } from '../report/kept-summary.js';
+import { verifyFailed } from '../verify/verify-error.js';
 import { type Inclusions, type Seed, applyExcludes, inclusionSeeds, modeOverrides, seedsFromTrace, tracedPaths } from './seeds.js';
 
 export interface BuildOptions {
@@ -287,27 +289,6 @@ function probeDefinition(p: Probe): Omit<Probe, 'body'> & { body?: string } {
   return p.kind === 'http' ? { ...p, body: p.body?.toString('utf8') } : p;
 }
 
-function verifyFailed(report: BuildReport, verification: Verification, options: BuildOptions, outputTag: string, missing: MissingPath[]): SlimifyError {
-  const rounds = report.repair?.rounds.length ?? 0;
-  const tried = rounds ? ` after ${rounds} auto-include round${rounds > 1 ? 's' : ''}` : '';
-  return new SlimifyError(`the slim image ${outputTag} does not behave like ${options.image}${tried}; it is kept under ${outputTag} for inspection`, {
-    code: 'verify-failed',
-    stage: 'verify',
-    image: options.image,
-    details: [
-      ...verification.comparisons.filter((c) => !c.same).map((c) => `${c.name}: ${c.why}`),
-      ...(verification.container.original !== verification.container.slim ? [`container: original ${verification.container.original}, slim ${verification.container.slim}`] : []),
-      ...(verification.logs ?? []),
-      ...missing.slice(0, 30).map(describeMissing),
-      ...(missing.length > 30 ? [`... and ${missing.length - 30} more (see --report)`] : []),
-      ...(missing.length
-        ? [`to keep them, add: ${includeFlags(missing)}`, ...(options.autoInclude ? [] : ['or let slimify add them itself: --auto-include'])]
-        : ['the traced re-run of the slim image found no missing path that exists in the original (the difference is not a missing file)']),
-    ],
-    cause: report,
-  });
-}
-
 function envMap(env: string[]): Record<string, string> {
   const map: Record<string, string> = {};
   for (const item of env) {
@@ -317,25 +298,3 @@ function envMap(env: string[]): Record<string, string> {
   return map;
 }
 
-export function describeReason(reason: Reason): string {
-  return [reason.kind, reason.detail, reason.from ? `(from ${reason.from})` : undefined].filter(Boolean).join(': ');
-}
-
-function countKeptFiles(keep: Map<string, Reason[]>, index: { get(path: string): { type: string } | undefined }): number {
-  let files = 0;
-  for (const path of keep.keys()) if (index.get(path)?.type === 'file') files++;
-  return files;
-}
-
-/** Kept bytes per top-two-level directory, largest first. */
-function bytesByDirectory(keep: Map<string, Reason[]>, index: { get(path: string): { type: string; size: number } | undefined }): Array<{ directory: string; bytes: number }> {
-  const totals = new Map<string, number>();
-  for (const path of keep.keys()) {
-    const entry = index.get(path);
-    if (entry?.type !== 'file') continue;
-    const parts = path.split('/').filter(Boolean);
-    const directory = `/${parts.slice(0, Math.min(2, parts.length - 1)).join('/')}`;
-    totals.set(directory, (totals.get(directory) ?? 0) + entry.size);
-  }
-  return [...totals].map(([directory, bytes]) => ({ directory, bytes })).sort((a, b) => b.bytes - a.bytes || a.directory.localeCompare(b.directory)).slice(0, 15);
-}
