@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { type FileByteSource, fileByteSource } from '../closure/byte-source.js';
 import { type ElfInfo, readElf } from '../closure/elf-reader.js';
-import { type ContainerHandle, createContainer } from '../engine/engine.js';
+import { type ContainerHandle, createContainer } from '../engine/container.js';
 import type { Session } from '../engine/session.js';
 import { diskError } from '../util/disk-error.js';
 import { debug } from '../util/log.js';

@@ -6,7 +6,8 @@
 import { readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type OwnedResource, listOwned, removeContainerById, removeVolume } from './engine.js';
+import { type OwnedResource, listOwned, removeVolume } from './engine.js';
+import { removeContainerById } from './container.js';
 import { TEMP_DIR_PATTERN } from './session.js';
 
 export interface Leftover {

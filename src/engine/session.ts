@@ -11,7 +11,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlimifyError } from '../errors.js';
 import { diskError } from '../util/disk-error.js';
-import { LABEL_HOST, LABEL_OWNER, LABEL_PID, LABEL_SESSION, createVolume, removeContainerById, removeVolume } from './engine.js';
+import { LABEL_HOST, LABEL_OWNER, LABEL_PID, LABEL_SESSION, createVolume, removeVolume } from './engine.js';
+import { removeContainerById } from './container.js';
 import { debug, warn } from '../util/log.js';
 
 /** `slimify-<session>-<pid>-<purpose>-XXXXXX`: what `slimify clean` recognises as its own. */

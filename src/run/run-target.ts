@@ -5,7 +5,8 @@
  * (to read the trace) before removing it.
  */
 import tar from 'tar-stream';
-import { type ContainerHandle, type ImageInfo, createContainer } from '../engine/engine.js';
+import { type ImageInfo } from '../engine/engine.js';
+import { type ContainerHandle, createContainer } from '../engine/container.js';
 import type { Session } from '../engine/session.js';
 import { SlimifyError, engineStatus } from '../errors.js';
 import type { ExecProbe, Probe } from '../probes/probe.js';

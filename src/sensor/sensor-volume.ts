@@ -2,7 +2,7 @@
  * Puts the sensor bundle into a volume of its own, which the traced container then mounts
  * read-only. A volume (not a bind mount) works with remote engines too (DOCKER_HOST=tcp/ssh).
  */
-import { createContainer } from '../engine/engine.js';
+import { createContainer } from '../engine/container.js';
 import type { Session } from '../engine/session.js';
 import { SENSOR_DIR, type SensorBundle, bundleTar } from './bundle.js';
 
