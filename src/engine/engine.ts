@@ -1,8 +1,8 @@
 /**
- * The engine boundary: the only module that talks to the Docker engine (through dockerode).
- * Everything else sees the narrow `Engine` interface below, so the pipeline can be tested with
- * plain objects. DOCKER_HOST (unix, tcp with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, ssh) is read by
- * docker-modem itself.
+ * The engine boundary: src/engine is the only place that talks to the Docker engine (through
+ * dockerode): this module for the connection, images and volumes, container.ts for containers.
+ * The rest of slimify calls these small functions and handles, never dockerode. DOCKER_HOST
+ * (unix, tcp with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, ssh) is read by docker-modem itself.
  */
 import Docker from 'dockerode';
 import type { Readable } from 'node:stream';
