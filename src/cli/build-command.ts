@@ -10,6 +10,7 @@ import { info } from '../util/log.js';
 import { collect, parseBoolean, parseSeconds } from './options.js';
 import { pingEngine } from '../engine/engine.js';
 import { inspectOrPull } from '../build/build-checks.js';
+import { parseRef } from '../build/image-ref.js';
 import { parseIncludePath, parseIncludePathFile } from '../build/seeds.js';
 
 function parseCount(value: string): number {
@@ -106,6 +107,7 @@ export function registerBuild(program: Command): void {
     .action(async (image: string, given: BuildFlags) => {
       const flags = withLists(given);
       // the image decides which ports probes may use: find it (or pull it) before reading probe files
+      parseRef(image);
       await pingEngine();
       const original = await inspectOrPull({ image, pull: flags.pull });
       const probes = await buildProbes({
