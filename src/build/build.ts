@@ -64,7 +64,10 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   const stage = async <T>(name: string, label: string, fn: (progress: Progress) => Promise<T>, detail?: (value: T) => string): Promise<T> => {
     const progress = new Progress(label);
     const started = Date.now();
-    const value = await fn(progress);
+    const value = await fn(progress).catch((error: unknown) => {
+      progress.stop();
+      throw error;
+    });
     stages.push({ stage: name, ms: Date.now() - started });
     progress.done(detail?.(value));
     return value;

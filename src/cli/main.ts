@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { diskError } from '../util/disk-error.js';
 import { engineAnswers, engineDescription, isConnectionError } from '../engine/engine.js';
 import { installSignalHandlers, wasInterrupted } from '../util/interrupt.js';
-import { setVerbosity } from '../util/log.js';
+import { setVerbosity, stopAllProgress } from '../util/log.js';
 import { VERSION } from '../version.js';
 import { registerCommands } from './commands.js';
 
@@ -33,6 +33,7 @@ try {
 }
 
 async function report(error: unknown): Promise<number> {
+  stopAllProgress();
   // the signal handler is cleaning up and sets the exit status; the stage it cut short says nothing new
   if (wasInterrupted()) return 130;
   if (error instanceof CommanderError) {

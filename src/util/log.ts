@@ -52,25 +52,49 @@ export function formatSeconds(ms: number): string {
 }
 
 /** A stage's progress: `update` redraws on a terminal (at most every 100 ms), `done` prints once. */
+const running = new Set<Progress>();
+
+/** Stops every live progress line (before an error is printed). */
+export function stopAllProgress(): void {
+  for (const progress of running) progress.stop();
+}
+
 export class Progress {
   private readonly started = Date.now();
   private lastDraw = 0;
+  private detail = '';
+  /** on a terminal, the elapsed time keeps moving even when the stage reports nothing */
+  private readonly ticker: NodeJS.Timeout | undefined;
 
   constructor(private readonly label: string) {
     if (verbosity !== 'quiet' && !interactive) process.stderr.write(`${label} ...\n`);
     else this.update('');
+    if (verbosity !== 'quiet' && interactive) this.ticker = setInterval(() => this.draw(), 500).unref();
+    running.add(this);
   }
 
   update(detail: string): void {
+    this.detail = detail;
+    if (Date.now() - this.lastDraw >= 100 || detail === '') this.draw();
+  }
+
+  private draw(): void {
     if (verbosity === 'quiet' || !interactive) return;
-    const now = Date.now();
-    if (now - this.lastDraw < 100 && detail !== '') return;
-    this.lastDraw = now;
-    process.stderr.write(`\r\x1b[K${this.label} ${formatSeconds(now - this.started)} ${detail}`);
+    this.lastDraw = Date.now();
+    process.stderr.write(`\r\x1b[K${this.label} ${formatSeconds(this.lastDraw - this.started)} ${this.detail}`);
     liveLine = true;
   }
 
+  /** Ends the stage without a line (it failed; the error says why). */
+  stop(): void {
+    clearInterval(this.ticker);
+    running.delete(this);
+    clearLive();
+  }
+
   done(detail = ''): number {
+    clearInterval(this.ticker);
+    running.delete(this);
     const elapsed = Date.now() - this.started;
     info(`${this.label} done in ${formatSeconds(elapsed)}${detail ? `: ${detail}` : ''}`);
     return elapsed;

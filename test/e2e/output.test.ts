@@ -1,0 +1,41 @@
+// Where slimify writes what: results on stdout, progress on stderr, one line per stage when
+// stderr is not a terminal; --quiet keeps stderr empty, --verbose shows every engine call.
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeImages, removeTestContainers, slimify, testSession } from './support.js';
+
+const tag = `slimify-test/output.slim:${testSession}`;
+const build = (...flags: string[]) => slimify(['build', 'slimify-fixtures/static-bin:latest', '--tag', tag, '--force', ...flags]);
+
+afterAll(async () => {
+  await removeTestContainers();
+  await removeImages(tag);
+});
+
+describe('output', () => {
+  it('prints the report on stdout and one start and one done line per stage on stderr', async () => {
+    const r = await build();
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/x smaller/);
+    expect(r.stdout).not.toMatch(/ done in /);
+    for (const stage of ['inspecting image', 'tracing the app while probes run', 'reading the image filesystem', 'writing the slim layer', 'verifying the slim image']) {
+      expect(r.stderr.split('\n').filter((l) => l === `${stage} ...`)).toHaveLength(1);
+      expect(r.stderr).toMatch(new RegExp(`^${stage} done in \\d+\\.\\ds`, 'm'));
+    }
+    expect(r.stderr).not.toMatch(/\r|\x1b\[/);
+  }, 120_000);
+
+  it('keeps stderr empty with --quiet, and the report still on stdout', async () => {
+    const r = await build('--quiet');
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/x smaller/);
+  }, 120_000);
+
+  it('shows the engine calls with --verbose', async () => {
+    const r = await build('--verbose', '--json');
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/^debug: engine: ping$/m);
+    expect(r.stderr).toMatch(/^debug: engine: export /m);
+    expect(JSON.parse(r.stdout).output.tag).toBe(tag);
+  }, 120_000);
+});
