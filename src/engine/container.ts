@@ -79,7 +79,7 @@ export async function createContainer(spec: ContainerSpec): Promise<ContainerHan
       AutoRemove: false,
     },
   };
-  const container = await call(`create container from ${spec.image}`, () => client().createContainer(options));
+  const container = await call(`create container from ${spec.image}`, (docker) => docker.createContainer(options));
   return wrapContainer(container);
 }
 
@@ -144,12 +144,13 @@ function wrapContainer(container: Docker.Container): ContainerHandle {
   };
 }
 
-function demux(stream: NodeJS.ReadableStream): Promise<{ stdout: string; stderr: string }> {
+async function demux(stream: NodeJS.ReadableStream): Promise<{ stdout: string; stderr: string }> {
+  const { modem } = await client();
   return new Promise((resolve, reject) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     const sink = (into: Buffer[]) => ({ write: (b: Buffer) => into.push(b) > 0 }) as unknown as NodeJS.WritableStream;
-    client().modem.demuxStream(stream, sink(stdout), sink(stderr));
+    modem.demuxStream(stream, sink(stdout), sink(stderr));
     stream.on('end', () => resolve({ stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() }));
     stream.on('error', reject);
   });
@@ -171,5 +172,5 @@ export function demuxBuffer(buffer: Buffer): { stdout: string; stderr: string } 
 }
 
 export async function removeContainerById(id: string): Promise<void> {
-  await wrapContainer(client().getContainer(id)).remove();
+  await wrapContainer((await client()).getContainer(id)).remove();
 }

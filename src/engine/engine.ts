@@ -4,7 +4,7 @@
  * The rest of slimify calls these small functions and handles, never dockerode. DOCKER_HOST
  * (unix, tcp with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, ssh) is read by docker-modem itself.
  */
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import { SlimifyError, engineStatus } from '../errors.js';
 import { debug } from '../util/log.js';
@@ -43,10 +43,11 @@ export interface ImageConfig {
   [key: string]: unknown;
 }
 
-let docker: Docker | undefined;
+let docker: Promise<Docker> | undefined;
 
-export function client(): Docker {
-  docker ??= new Docker();
+/** The dockerode client, loaded on first use: `slimify --help` and `lint` never pay for it. */
+export function client(): Promise<Docker> {
+  docker ??= import('dockerode').then(({ default: Dockerode }) => new Dockerode());
   return docker;
 }
 
@@ -74,10 +75,10 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /** Wraps an engine call: connection failures become one clear error, others keep their status. */
-export async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+export async function call<T>(what: string, fn: (docker: Docker) => Promise<T>): Promise<T> {
   debug(`engine: ${what}`);
   try {
-    return await fn();
+    return await fn(await client());
   } catch (error) {
     if (isConnectionError(error)) throw unreachable(error, what);
     throw error;
@@ -96,17 +97,17 @@ export async function pingEngine(timeoutMs = 5000): Promise<void> {
   const timer = new Promise<never>((_, reject) =>
     setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs).unref(),
   );
-  await call('ping', () => Promise.race([client().ping(), timer]));
+  await call('ping', (docker) => Promise.race([docker.ping(), timer]));
 }
 
 export async function engineArchitecture(): Promise<string> {
-  const info = await call('info', () => client().info());
+  const info = await call('info', (docker) => docker.info());
   return String((info as { Architecture?: string }).Architecture ?? '');
 }
 
 export async function inspectImage(ref: string): Promise<ImageInfo | undefined> {
   try {
-    const raw = await call(`inspect image ${ref}`, () => client().getImage(ref).inspect());
+    const raw = await call(`inspect image ${ref}`, (docker) => docker.getImage(ref).inspect());
     return {
       id: raw.Id,
       repoTags: raw.RepoTags ?? [],
@@ -136,39 +137,40 @@ export async function requireImage(ref: string): Promise<ImageInfo> {
 }
 
 export async function pullImage(ref: string): Promise<void> {
-  const stream = await call(`pull ${ref}`, () => client().pull(ref));
+  const stream = await call(`pull ${ref}`, (docker) => docker.pull(ref));
   await followProgress(stream);
 }
 
 export async function imageHistory(ref: string): Promise<Array<{ Id: string; Created: number; CreatedBy: string; Size: number; Comment: string }>> {
-  return call(`history ${ref}`, () => client().getImage(ref).history());
+  return call(`history ${ref}`, (docker) => docker.getImage(ref).history());
 }
 
 export async function saveImage(ref: string): Promise<Readable> {
-  return (await call(`save ${ref}`, () => client().getImage(ref).get())) as unknown as Readable;
+  return (await call(`save ${ref}`, (docker) => docker.getImage(ref).get())) as unknown as Readable;
 }
 
 export async function removeImage(ref: string): Promise<void> {
   try {
-    await call(`remove image ${ref}`, () => client().getImage(ref).remove({ noprune: false }));
+    await call(`remove image ${ref}`, (docker) => docker.getImage(ref).remove({ noprune: false }));
   } catch (error) {
     if (engineStatus(error) !== 404) throw error;
   }
 }
 
 export async function tagImage(id: string, repo: string, tag: string): Promise<void> {
-  await call(`tag ${id} ${repo}:${tag}`, () => client().getImage(id).tag({ repo, tag }));
+  await call(`tag ${id} ${repo}:${tag}`, (docker) => docker.getImage(id).tag({ repo, tag }));
 }
 
 /** Streams a docker-save style tarball into the engine; resolves with the engine's messages. */
 export async function loadImage(tarball: Readable): Promise<string[]> {
-  const response = await call('load image', () => client().loadImage(tarball, { quiet: true }));
+  const response = await call('load image', (docker) => docker.loadImage(tarball, { quiet: true }));
   return followProgress(response as NodeJS.ReadableStream);
 }
 
-function followProgress(stream: NodeJS.ReadableStream): Promise<string[]> {
+async function followProgress(stream: NodeJS.ReadableStream): Promise<string[]> {
+  const { modem } = await client();
   return new Promise((resolve, reject) => {
-    client().modem.followProgress(stream, (error: Error | null, output: Array<{ stream?: string; status?: string; error?: string; errorDetail?: { message?: string } }>) => {
+    modem.followProgress(stream, (error: Error | null, output: Array<{ stream?: string; status?: string; error?: string; errorDetail?: { message?: string } }>) => {
       if (error) return reject(error);
       const failed = output.find((o) => o.error || o.errorDetail);
       if (failed) return reject(new Error(failed.errorDetail?.message ?? failed.error));
@@ -178,12 +180,12 @@ function followProgress(stream: NodeJS.ReadableStream): Promise<string[]> {
 }
 
 export async function createVolume(name: string, labels: Record<string, string>): Promise<void> {
-  await call(`create volume ${name}`, () => client().createVolume({ Name: name, Labels: labels }));
+  await call(`create volume ${name}`, (docker) => docker.createVolume({ Name: name, Labels: labels }));
 }
 
 export async function removeVolume(name: string): Promise<void> {
   try {
-    await call(`remove volume ${name}`, () => client().getVolume(name).remove({ force: true }));
+    await call(`remove volume ${name}`, (docker) => docker.getVolume(name).remove({ force: true }));
   } catch (error) {
     if (engineStatus(error) !== 404) throw error;
   }
@@ -203,8 +205,8 @@ export interface OwnedResource {
 /** Everything slimify created (all sessions, or one), found by label; for `slimify clean`. */
 export async function listOwned(session?: string): Promise<OwnedResource[]> {
   const label = session ? `${LABEL_SESSION}=${session}` : LABEL_OWNER;
-  const containers = await call('list containers', () => client().listContainers({ all: true, filters: { label: [label] } }));
-  const volumes = await call('list volumes', () => client().listVolumes({ filters: { label: [label] } }));
+  const containers = await call('list containers', (docker) => docker.listContainers({ all: true, filters: { label: [label] } }));
+  const volumes = await call('list volumes', (docker) => docker.listVolumes({ filters: { label: [label] } }));
   const owner = (labels: Record<string, string> | null | undefined) => ({
     session: labels?.[LABEL_SESSION] ?? '?',
     pid: labels?.[LABEL_PID] ? Number(labels[LABEL_PID]) : undefined,

@@ -79,18 +79,26 @@ export class Session {
 
   private async removeAll(): Promise<void> {
     const failures: string[] = [];
-    for (const id of this.containers) {
-      debug(`cleanup: container ${id.slice(0, 12)}`);
-      await removeContainerById(id).catch((e: unknown) => failures.push(`container ${id.slice(0, 12)}: ${(e as Error).message ?? String(e)}`));
-    }
-    for (const name of this.volumes) {
-      debug(`cleanup: volume ${name}`);
-      await removeVolume(name).catch((e: unknown) => failures.push(`volume ${name}: ${(e as Error).message ?? String(e)}`));
-    }
-    for (const dir of this.tempDirs) {
-      debug(`cleanup: ${dir}`);
-      await rm(dir, { recursive: true, force: true }).catch((e: unknown) => failures.push(`${dir}: ${(e as Error).message}`));
-    }
+    const failed = (what: string) => (e: unknown) => failures.push(`${what}: ${(e as Error).message ?? String(e)}`);
+    // containers first (a volume in use cannot go), each group at once
+    await Promise.all(
+      [...this.containers].map((id) => {
+        debug(`cleanup: container ${id.slice(0, 12)}`);
+        return removeContainerById(id).catch(failed(`container ${id.slice(0, 12)}`));
+      }),
+    );
+    await Promise.all(
+      [...this.volumes].map((name) => {
+        debug(`cleanup: volume ${name}`);
+        return removeVolume(name).catch(failed(`volume ${name}`));
+      }),
+    );
+    await Promise.all(
+      [...this.tempDirs].map((dir) => {
+        debug(`cleanup: ${dir}`);
+        return rm(dir, { recursive: true, force: true }).catch(failed(dir));
+      }),
+    );
     if (failures.length) warn(`could not remove everything this run created (run \`slimify clean --session ${this.id}\` once the engine answers):\n  ${failures.join('\n  ')}`);
   }
 }

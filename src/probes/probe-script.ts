@@ -3,7 +3,6 @@
  * environment: SLIMIFY_TARGET_HOST, SLIMIFY_PORT_<N> for each exposed port, SLIMIFY_TARGET_PORT
  * and SLIMIFY_TARGET_URL for the first one, SLIMIFY_CONTAINER_ID.
  */
-import { execa } from 'execa';
 import { access, constants, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SlimifyError } from '../errors.js';
@@ -37,6 +36,8 @@ export async function checkScript(path: string): Promise<string> {
 export async function runScript(path: string, env: Record<string, string>, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
   // its own process group, so a deadline (or the end) also stops whatever the script started,
   // which would otherwise hold the output pipe open
+  // loaded when needed: execa takes a noticeable part of start-up
+  const { execa } = await import('execa');
   const child = execa(path, [], { env, all: true, reject: false, stdin: 'ignore', detached: true });
   const killGroup = () => {
     try {

@@ -4,7 +4,6 @@
  * `ld.so --library-path DIR strace ...`, so it needs nothing from the image (no shell, no libc)
  * and leaks nothing into the app's environment (no LD_LIBRARY_PATH).
  */
-import { execa } from 'execa';
 import { createReadStream, existsSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -70,6 +69,8 @@ export async function prepareBundle(): Promise<SensorBundle> {
     throw new SlimifyError(`the sensor init ${init} is missing: rebuild slimify with \`npm run build\` (needs gcc and libc6-dev)`, { code: 'internal', stage: 'sensor' });
   }
   const strace = await locateStrace();
+  // loaded when needed: execa takes a noticeable part of start-up
+  const { execa } = await import('execa');
   const ldd = await execa('ldd', [strace], { reject: false });
   const files: BundleFile[] = [
     { name: 'init', source: init },
