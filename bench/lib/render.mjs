@@ -58,8 +58,7 @@ export function renderMarkdown(run) {
       ok.filter((r) => r.ready.untracedMs != null).map((r) => [r.name, msText(r.ready.untracedMs), msText(r.ready.tracedMs), msText(r.ready.slimMs),
         r.ready.tracedMs != null && r.ready.untracedMs > 0 ? x(r.ready.tracedMs / r.ready.untracedMs) : '–'])),
     '',
-    'The untraced time is polled every 20 ms; slimify polls with a backoff (100, 200, 400, 800, 1000 ms), so its readyMs is an upper bound ' +
-      'that can exceed the real start-up by up to one backoff step.',
+    'The untraced time is polled every 20 ms; slimify polls every 50 ms, so its readyMs can exceed the real start-up by up to 50 ms.',
     '',
     '## Memory',
     '',
