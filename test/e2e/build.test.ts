@@ -22,19 +22,19 @@ interface Built {
   tag: string;
   report: {
     source: { size: number };
-    output: { size: number; id: string };
+    output: { size: number; id: string; layerDigest: string };
     ratio: number;
     verification?: { passed: boolean };
     kept: Record<string, string[]>;
   };
 }
 
-async function buildFixture(f: Fixture): Promise<Built> {
+async function buildFixture(f: Fixture, ...extra: string[]): Promise<Built> {
   const tag = `slimify-test/${f.name}.slim:${testSession}`;
   const probes = join(work, `${f.name}-probes.json`);
   writeFileSync(probes, probeFileFor(f));
   const reportFile = join(work, `${f.name}-report.json`);
-  const result = await slimify(['build', f.image, '--tag', tag, '--http-probe-file', probes, '--report', reportFile]);
+  const result = await slimify(['build', f.image, '--tag', tag, '--http-probe-file', probes, '--report', reportFile, ...extra]);
   if (result.exitCode !== 0) throw new Error(`slimify build ${f.image} failed (${result.exitCode}):\n${result.all}`);
   return { tag, report: JSON.parse(readFileSync(reportFile, 'utf8')) as Built['report'] };
 }
@@ -122,6 +122,15 @@ describe('fixture-specific guarantees', () => {
     const built = await buildFixture(catalogue.fixtures.find((x) => x.name === 'static-bin')!);
     tags.push(built.tag);
     expect(built.report.output.size).toBeLessThan(2_000_000);
+  }, 300_000);
+
+  it('gives the same layer digest and image id when the same input is built twice', async () => {
+    const f = catalogue.fixtures.find((x) => x.name === 'static-bin')!;
+    const first = await buildFixture(f, '--force');
+    const second = await buildFixture(f, '--force');
+    tags.push(first.tag);
+    expect(second.report.output.layerDigest).toBe(first.report.output.layerDigest);
+    expect(second.report.output.id).toBe(first.report.output.id);
   }, 300_000);
 
   it('keeps owners and modes of the non-root app', async () => {
