@@ -93,6 +93,8 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     }
     const sensorVolume = await stage('sensor', 'preparing the sensor', () => prepareSensorVolume(session, image.id, bundle));
     const sensor = { volume: sensorVolume, loader: usesLoader(bundle) };
+    // an app without ports that exits at once (a CLI tool) would take its container with it: hold it up for --exec
+    const hold = exposedPorts(image).length === 0 && [...options.probes, ...options.verifyProbes].some((p) => p.kind === 'exec') ? { volume: sensorVolume } : undefined;
 
     if (exposedPorts(image).length === 0 && options.probes.length === 0 && options.continueAfter.kind === 'probe') {
       warn(`image ${options.image} exposes no ports and no probe was given: running it until its process exits (at most ${options.exitTimeoutMs / 1000}s, --exit-timeout)`);
@@ -115,6 +117,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
             continueAfter: options.continueAfter,
             exitTimeoutMs: options.exitTimeoutMs,
             sensor,
+            hold,
             purpose: 'traced',
           },
           async (container) => {
@@ -152,7 +155,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     const inclusions = options.inclusions;
     const baseSeeds = [...seedsFromTrace(traceSummary, image), ...inclusionSeeds(inclusions, indexed.index)];
     const modes = modeOverrides(inclusions, indexed.index);
-    const runSettings = { readyTimeoutMs: options.readyTimeoutMs, stopGraceSeconds: options.stopGraceSeconds, continueAfter: options.continueAfter, exitTimeoutMs: options.exitTimeoutMs };
+    const runSettings = { readyTimeoutMs: options.readyTimeoutMs, stopGraceSeconds: options.stopGraceSeconds, continueAfter: options.continueAfter, exitTimeoutMs: options.exitTimeoutMs, hold };
     const autoIncluded: Seed[] = [];
     const rounds: RepairRound[] = [];
     let reference: RunResult | undefined;

@@ -13,7 +13,7 @@ import type { ExecProbe, Probe } from '../probes/probe.js';
 import { runScript, scriptEnvironment } from '../probes/probe-script.js';
 import { type ProbeRun, runProbes } from '../probes/run-probes.js';
 import { SENSOR_DIR } from '../sensor/bundle.js';
-import { TRACE_DIR, execTraceFile, mainEntrypoint, tracerArgv } from '../sensor/tracer-command.js';
+import { TRACE_DIR, execTraceFile, holdEntrypoint, mainEntrypoint, tracerArgv } from '../sensor/tracer-command.js';
 import { debug, info, warn } from '../util/log.js';
 
 export type ContinueAfter = { kind: 'probe' } | { kind: 'seconds'; seconds: number } | { kind: 'exit' } | { kind: 'signal' };
@@ -31,6 +31,11 @@ export interface RunOptions {
   exitTimeoutMs: number;
   /** when set, run under the sensor mounted from this volume */
   sensor?: { volume: string; loader: boolean };
+  /**
+   * Keep the container up after the app exits, until the probes are done: an image whose app
+   * exits at once (a CLI tool) can then still run `--exec` commands. Uses the sensor's init.
+   */
+  hold?: { volume: string };
   purpose: string;
 }
 
@@ -74,10 +79,10 @@ export async function runTarget(options: RunOptions, consume?: (container: Conta
   const container = await createContainer({
     image: options.ref,
     name: session.name(options.purpose),
-    entrypoint: options.sensor ? mainEntrypoint(command, options.sensor.loader) : command,
+    entrypoint: options.sensor ? mainEntrypoint(command, options.sensor.loader, Boolean(options.hold)) : options.hold ? holdEntrypoint(command) : command,
     cmd: [],
     publish: ports,
-    mounts: options.sensor ? [{ volume: options.sensor.volume, target: SENSOR_DIR, readOnly: true }] : undefined,
+    mounts: options.sensor || options.hold ? [{ volume: (options.sensor ?? options.hold)!.volume, target: SENSOR_DIR, readOnly: true }] : undefined,
     capAdd: options.sensor ? ['SYS_PTRACE'] : undefined,
     // the healthcheck runs as a (traced) exec probe instead, so its files are seen
     disableHealthcheck: true,

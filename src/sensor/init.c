@@ -10,6 +10,11 @@
  * As in a container without tracing, the application's main process ending ends the container:
  * once it is gone, every process left (except the tracer) is killed, so strace can finish.
  *
+ * Options, before the command:
+ *   --hold      keep the container up after the app is gone, until a signal asks it to stop
+ *               (commands run with `docker exec` in images whose app exits at once: CLI tools)
+ *   --untraced  the command is the app itself, not a tracer (verification runs of such images)
+ *
  * Built statically so it runs in any image (no shell, no libc needed).
  */
 #include <dirent.h>
@@ -83,9 +88,23 @@ static void kill_others(pid_t tracer) {
   closedir(proc);
 }
 
+static int exit_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
 int main(int argc, char **argv) {
+  int hold = 0, untraced = 0;
+  while (argc > 1 && strncmp(argv[1], "--", 2) == 0) {
+    if (strcmp(argv[1], "--hold") == 0) hold = 1;
+    else if (strcmp(argv[1], "--untraced") == 0) untraced = 1;
+    else break;
+    argv++;
+    argc--;
+  }
   if (argc < 2) {
-    fprintf(stderr, "slimify-init: usage: init TRACER [ARGS...]\n");
+    fprintf(stderr, "slimify-init: usage: init [--hold] [--untraced] COMMAND [ARGS...]\n");
     return 2;
   }
   sigset_t all, previous;
@@ -108,40 +127,44 @@ int main(int argc, char **argv) {
       signal(sig, SIG_DFL);
     }
     sigprocmask(SIG_SETMASK, &previous, NULL);
-    execv(argv[1], argv + 1);
+    execvp(argv[1], argv + 1);
     fprintf(stderr, "slimify-init: cannot start %s: %s\n", argv[1], strerror(errno));
     _exit(127);
   }
 
-  pid_t app = -1;
-  int app_gone = 0;
+  /* untraced, the child is the app; traced, the app is the tracer's only child */
+  pid_t app = untraced ? tracer : -1;
+  int app_gone = 0, tracer_done = 0, status = 0, stop_requested = 0;
   for (;;) {
     siginfo_t info;
     struct timespec tick = {0, 100 * 1000 * 1000};
     int sig = sigtimedwait(&all, &info, &tick);
-    if (!app_gone) {
+    int holding = hold && !stop_requested;
+    if (!app_gone && !untraced) {
       if (app < 0) app = child_of(tracer);
-      else if (!is_child(app, tracer)) {
-        app_gone = 1;
-        kill_others(tracer);
-      }
-    } else {
-      kill_others(tracer);
+      else if (!is_child(app, tracer)) app_gone = 1;
     }
+    if (app_gone && !tracer_done && !holding && !untraced) kill_others(tracer);
     if (sig < 0 || sig == SIGCHLD) {
-      int status;
+      int wstatus;
       pid_t pid;
-      while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        if (pid == tracer) {
-          if (WIFEXITED(status)) return WEXITSTATUS(status);
-          if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-          return 1;
-        }
+      while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+        if (pid != tracer) continue;
+        tracer_done = app_gone = 1;
+        status = exit_status(wstatus);
       }
+      if (tracer_done && !holding) return status;
+      continue;
+    }
+    if (hold) stop_requested = 1;
+    if (tracer_done) return status;
+    if (app_gone) {
+      /* the app is gone and a signal came: stop what is left, the tracer finishes and is reaped above */
+      kill_others(tracer);
       continue;
     }
     if (app < 0) app = child_of(tracer);
-    /* Before the app exists (or after it is gone) the tracer is the only one to tell. */
-    kill(app > 0 && !app_gone ? app : tracer, sig);
+    /* Before the app exists the tracer is the only one to tell. */
+    kill(app > 0 ? app : tracer, sig);
   }
 }

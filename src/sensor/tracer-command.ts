@@ -17,8 +17,14 @@ export function tracerArgv(traceFile: string, command: string[], loader = true):
   return [...strace, ...STRACE_OPTIONS, '-o', traceFile, '--', ...command];
 }
 
-export function mainEntrypoint(command: string[], loader = true): string[] {
-  return [`${SENSOR_DIR}/init`, ...tracerArgv(MAIN_TRACE, command, loader)];
+/** `hold`: the container stays up after the app exits, until stopped (exec probes in CLI images). */
+export function mainEntrypoint(command: string[], loader = true, hold = false): string[] {
+  return [`${SENSOR_DIR}/init`, ...(hold ? ['--hold'] : []), ...tracerArgv(MAIN_TRACE, command, loader)];
+}
+
+/** The app untraced under the init, held up after it exits (verification runs of such images). */
+export function holdEntrypoint(command: string[]): string[] {
+  return [`${SENSOR_DIR}/init`, '--hold', '--untraced', ...command];
 }
 
 export function execTraceFile(index: number): string {

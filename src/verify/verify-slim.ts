@@ -26,6 +26,8 @@ export interface RunSettings {
   stopGraceSeconds: number;
   continueAfter: ContinueAfter;
   exitTimeoutMs: number;
+  /** keep containers up after the app exits (exec probes in CLI images) */
+  hold?: { volume: string };
 }
 
 export interface VerifyInput {

@@ -161,6 +161,18 @@ describe('--exec commands run inside the traced container', () => {
     const report = mustPass(await build('exec-ls', fixture('shell-entrypoint').image, ['--exec', 'ls /etc']));
     expect(report.kept['/usr/bin/ls']).toBeDefined();
   }, 300_000);
+
+  it('run in a CLI image whose app exits at once: the container is held up for them, and the slim image answers them alike', async () => {
+    const cli = fixture('cli-tool');
+    const command = 'echo \'{"items":[{"n":1},{"n":2}]}\' | jq -c ".items | map(.n * 2)"';
+    const built = await build('exec-cli', cli.image, ['--exec', command]);
+    const report = mustPass(built);
+    expect(report.probes.find((p) => p.kind === 'exec')).toMatchObject({ ok: true, exitCode: 0, output: '[2,4]\n' });
+    expect(report.kept['/usr/bin/jq']).toBeDefined();
+    expect(report.kept['/usr/bin/dash']).toBeDefined();
+    const slim = await execa('docker', ['run', '--rm', ...testLabels, '--entrypoint', '/bin/sh', built.tag, '-c', command], { reject: false });
+    expect({ stdout: slim.stdout, exitCode: slim.exitCode }).toEqual({ stdout: '[2,4]', exitCode: 0 });
+  }, 300_000);
 });
 
 describe('--continue-after', () => {

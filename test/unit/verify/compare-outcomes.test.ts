@@ -30,3 +30,18 @@ describe('compareOutcomes', () => {
     expect(result[0]).toMatchObject({ same: false, why: 'socket hang up' });
   });
 });
+
+describe('compareOutcomes on commands', () => {
+  const exec = (isHealthcheck: boolean) => ({ kind: 'exec' as const, name: 'exec: date', command: ['date'], shell: true, timeoutMs: 1000, isHealthcheck });
+  const ran = (output: string): ProbeOutcome => ({ name: 'exec: date', kind: 'exec', ok: true, durationMs: 1, exitCode: 0, output });
+
+  it('compares the output of an --exec command', () => {
+    const [c] = compareOutcomes([exec(false)], [ran('[2,3]\n')], [ran('[2,4]\n')]);
+    expect(c).toMatchObject({ same: false });
+    expect(c!.why).toMatch(/output differs/);
+  });
+
+  it('compares only the exit code of a healthcheck', () => {
+    expect(compareOutcomes([exec(true)], [ran('12:00:01')], [ran('12:00:07')])[0]!.same).toBe(true);
+  });
+});
