@@ -33,7 +33,8 @@ export async function checkScript(path: string): Promise<string> {
   return absolute;
 }
 
-export async function runScript(path: string, env: Record<string, string>, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+/** `gone`: the target died; a script still running against it is stopped, not waited for. */
+export async function runScript(path: string, env: Record<string, string>, timeoutMs: number, gone?: Promise<unknown>): Promise<{ exitCode: number; output: string }> {
   // its own process group, so a deadline (or the end) also stops whatever the script started,
   // which would otherwise hold the output pipe open
   // loaded when needed: execa takes a noticeable part of start-up
@@ -51,9 +52,15 @@ export async function runScript(path: string, env: Record<string, string>, timeo
     timedOut = true;
     killGroup();
   }, timeoutMs);
+  let targetGone = false;
+  void gone?.then(() => {
+    targetGone = true;
+    killGroup();
+  });
   const result = await child.finally(() => clearTimeout(timer));
   killGroup();
   const output = result.all ?? '';
   if (timedOut) return { exitCode: 124, output: `${output}\n(timed out after ${timeoutMs / 1000}s)` };
+  if (targetGone && result.exitCode !== 0) return { exitCode: result.exitCode ?? 137, output: `${output}\n(stopped: the target container exited)` };
   return { exitCode: result.exitCode ?? 1, output };
 }

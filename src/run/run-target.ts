@@ -115,7 +115,7 @@ export async function runTarget(options: RunOptions, consume?: (container: Conta
           const result = await withTimeout(container.exec(argv), probe.timeoutMs, `${probe.name} timed out after ${probe.timeoutMs / 1000}s`);
           return { exitCode: result.exitCode, output: `${result.stdout}${result.stderr}` };
         },
-        runScript: (path, timeoutMs) => runScript(path, { ...process.env, ...scriptEnvironment(hostPorts, container.id) } as Record<string, string>, timeoutMs),
+        runScript: (path, timeoutMs) => runScript(path, { ...process.env, ...scriptEnvironment(hostPorts, container.id) } as Record<string, string>, timeoutMs, exited),
       },
       options.readyTimeoutMs,
     );

@@ -1,5 +1,10 @@
-// Ctrl-C in the middle of the traced run: slimify removes the run's containers, volumes and temp
-// dirs, exits 130 (143 for SIGTERM), and the original image is untouched.
+// Ctrl-C in the middle of the traced run, or the traced container killed from outside: slimify
+// removes the run's containers, volumes and temp dirs, exits with its documented code, and the
+// original image is untouched.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { imageId, removeImages, removeTestContainers } from './support.js';
 import { NOTHING, leftoversOf, startSlimify, testTag, waitForOutput } from './robustness-support.js';
@@ -40,4 +45,34 @@ describe('interrupting slimify build during the traced run', () => {
     expect(result.exitCode, result.all).toBe(143);
     expect(await leftoversOf(pid)).toEqual(NOTHING);
   });
+});
+
+describe('a traced container killed from outside in the middle of a probe', () => {
+  it('ends the build cleanly with the target-failed code, and leaves nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slimify-kill-test-'));
+    const script = join(dir, 'slow-probe.sh');
+    writeFileSync(script, '#!/bin/sh\nsleep 20\n', { mode: 0o755 });
+    const tag = testTag('killed');
+    const before = await imageId(STATIC);
+    try {
+      const child = startSlimify(['build', STATIC, '--tag', tag, '--probe-script', script]);
+      await waitForOutput(child, 'tracing the app');
+      let traced: string[] = [];
+      while (traced.length === 0) {
+        traced = (await leftoversOf(child.pid!)).containers.filter((name) => name.endsWith('-traced'));
+        if (traced.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // the probe script is running now
+      await execa('docker', ['kill', traced[0]!]);
+      const result = await child;
+      expect(result.exitCode, result.all).toBe(7);
+      expect(result.all).toMatch(/crashed|exited/);
+      expect(await leftoversOf(child.pid!)).toEqual(NOTHING);
+      expect(await imageId(STATIC)).toBe(before);
+      expect(await imageId(tag)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await removeImages(tag);
+    }
+  }, 120_000);
 });
