@@ -82,7 +82,7 @@ export function registerBuild(program: Command): void {
     .option('--http-probe-cmd <[http:|https:][METHOD:]PATH>', 'an HTTP probe on the first exposed port, docker-slim syntax (repeatable)', collect)
     .option('--http-probe-file <file>', 'HTTP probes from a JSON file (docker-slim format accepted; see probes/http-probe-file.schema.json)', collect)
     .option('--probe-script <path>', 'an executable run on the host while the app runs; non-zero exit fails the build (repeatable)', collect)
-    .option('--exec <command>', 'a shell command run inside the traced container (repeatable)', collect)
+    .option('--exec <command>', 'a shell command run inside the traced container, traced too; in an image with no ports whose app exits at once, the container is held up for it (repeatable)', collect)
     .option('--exec-file <file>', 'commands run inside the container, one per line', collect)
     .addOption(new Option('--healthcheck <bool>', "run the image's HEALTHCHECK as a traced probe").argParser(parseBoolean).default(true))
     .addOption(new Option('--continue-after <when>', 'when to stop the traced app: probe (all probes done), exit (the app exits by itself), signal (Enter or SIGUSR1), or N seconds').argParser(parseContinueAfter).default({ kind: 'probe' }, 'probe'))
