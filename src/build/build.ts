@@ -14,7 +14,7 @@ import { indexFilesystem } from '../assemble/index-filesystem.js';
 import { imageArchive, slimConfig } from '../assemble/image-archive.js';
 import { PristineSource } from '../assemble/pristine-source.js';
 import { writeLayer } from '../assemble/write-layer.js';
-import { spoolCandidates } from '../assemble/file-spool.js';
+import { RULE_TREES, spoolCandidates, underAny } from '../assemble/file-spool.js';
 import type { Probe } from '../probes/probe.js';
 import { probeFailure } from '../probes/run-probes.js';
 import { readTraces } from '../run/read-traces.js';
@@ -33,7 +33,7 @@ import { checkTarget, inspectOrPull } from './build-checks.js';
 import { type BuildReport, type RepairRound, type StageTiming } from '../report/build-report.js';
 import { bytesByDirectory, countKeptFiles, describeReason } from '../report/kept-summary.js';
 import { verifyFailed } from '../verify/verify-error.js';
-import { type Inclusions, type Seed, applyExcludes, inclusionSeeds, modeOverrides, seedsFromTrace, tracedPaths } from './seeds.js';
+import { BIN_DIRS, type Inclusions, SHELL_TOOLS, type Seed, applyExcludes, inclusionSeeds, modeOverrides, seedsFromTrace, tracedPaths } from './seeds.js';
 
 export interface BuildOptions {
   image: string;
@@ -142,13 +142,15 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     const traceSummary = trace;
 
     const candidates = spoolCandidates(tracedPaths(traceSummary));
-    const pristine = await PristineSource.open(session, image.id, (path) => candidates.has(path));
+    const shellTools = options.inclusions.includeShell ? BIN_DIRS.flatMap((dir) => SHELL_TOOLS.map((tool) => `${dir}/${tool}`)) : [];
+    const inTrees = underAny([...RULE_TREES, ...options.includeTrees, ...options.inclusions.preservePaths, ...options.inclusions.includePaths.map((p) => p.path), ...options.inclusions.includeBins, ...shellTools]);
+    const pristine = await PristineSource.open(session, image.id, (path) => candidates.has(path) || inTrees(path));
     const indexed = await stage(
       'index',
       'reading the image filesystem',
       async (progress) =>
         indexFilesystem(await pristine.exportStream(), { spool: pristine.spool, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) }),
-      (r) => `${r.index.size} entries, ${formatBytes(r.bytes)}; ${formatBytes(r.spooledBytes)} of traced files kept aside`,
+      (r) => `${r.index.size} entries, ${formatBytes(r.bytes)}; ${formatBytes(r.spooledBytes)} kept aside for the slim layer`,
     );
     if (indexed.refused.length) warn(`refused ${indexed.refused.length} tar entries that escape the root, e.g. ${indexed.refused[0]}`);
 

@@ -75,7 +75,7 @@ export function parseIncludePathFile(text: string, file: string): IncludePath[] 
 
 /** A shell and the tools people reach for when they `docker exec` into a container. */
 export const SHELL_TOOLS = ['sh', 'bash', 'ls', 'cat', 'cp', 'mv', 'rm', 'mkdir', 'rmdir', 'ln', 'chmod', 'chown', 'touch', 'echo', 'sed', 'grep', 'env', 'ps', 'head', 'tail', 'find', 'test', '['];
-const BIN_DIRS = ['/bin', '/usr/bin', '/sbin', '/usr/sbin', '/usr/local/bin'];
+export const BIN_DIRS = ['/bin', '/usr/bin', '/sbin', '/usr/sbin', '/usr/local/bin'];
 
 /**
  * Every SHELL_TOOLS program the image has, by the first path that reaches it (links such as

@@ -5,7 +5,7 @@ import { chmodSync, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, cre
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileSpool, spoolCandidates } from '../../../src/assemble/file-spool.js';
+import { FileSpool, spoolCandidates, underAny } from '../../../src/assemble/file-spool.js';
 import { indexFilesystem } from '../../../src/assemble/index-filesystem.js';
 import { writeLayer } from '../../../src/assemble/write-layer.js';
 
@@ -73,5 +73,13 @@ describe('spoolCandidates', () => {
   it('adds the other side of the usrmerge root links', () => {
     const set = spoolCandidates(['/lib/x86_64-linux-gnu/libc.so.6', '/usr/bin/dash', '/etc/passwd']);
     expect([...set].sort()).toEqual(['/bin/dash', '/etc/passwd', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/bin/dash', '/usr/lib/x86_64-linux-gnu/libc.so.6']);
+  });
+});
+
+describe('underAny', () => {
+  it('matches a tree and everything under it, not its namesakes', () => {
+    const inTrees = underAny(['/etc/ssl', '/usr/share/ca-certificates/', '/etc/passwd']);
+    expect(['/etc/ssl', '/etc/ssl/certs/ca-certificates.crt', '/usr/share/ca-certificates/mozilla/x.crt', '/etc/passwd'].every(inTrees)).toBe(true);
+    expect(['/etc/ssl-other', '/etc/passwd-', '/usr/share/ca'].some(inTrees)).toBe(false);
   });
 });
