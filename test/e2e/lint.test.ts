@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerLint } from '../../src/cli/lint-command.js';
+import { runInProcess } from './support.js';
 import { SlimifyError } from '../../src/errors.js';
 
 const IMAGE = `slimify-test-lint-${process.pid}-${randomBytes(3).toString('hex')}:latest`;
@@ -24,24 +24,6 @@ const DOCKERFILE = [
   '',
 ].join('\n');
 
-async function runLint(args: string[]): Promise<{ stdout: string; error?: unknown }> {
-  const program = new Command('slimify').exitOverride();
-  registerLint(program);
-  let stdout = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'slimify', 'lint', ...args]);
-    return { stdout };
-  } catch (error) {
-    return { stdout, error };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
 beforeAll(async () => {
   writeFileSync(dockerfile, DOCKERFILE);
   writeFileSync(join(work, 'payload.bin'), randomBytes(400_000));
@@ -55,7 +37,7 @@ afterAll(async () => {
 
 describe('slimify lint --image', () => {
   it('adds the caches and late deletions the built image shows, on the lines that made them', async () => {
-    const { stdout, error } = await runLint([dockerfile, '--image', IMAGE, '--format', 'json']);
+    const { stdout, error } = await runInProcess(registerLint, ['lint', dockerfile, '--image', IMAGE, '--format', 'json']);
     if (!stdout) throw error;
     const findings = JSON.parse(stdout) as Array<{ code: string; line: number; message: string }>;
     const codes = findings.map((f) => `${f.code}:${f.line}`);
@@ -68,7 +50,7 @@ describe('slimify lint --image', () => {
   });
 
   it('passes with a threshold above what was found', async () => {
-    const { error } = await runLint([dockerfile, '--failure-threshold', 'error', '--ignore', 'SL1009']);
+    const { error } = await runInProcess(registerLint, ['lint', dockerfile, '--failure-threshold', 'error', '--ignore', 'SL1009']);
     expect(error).toBeUndefined();
   });
 });

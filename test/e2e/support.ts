@@ -3,7 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Command } from 'commander';
 import { execa, type Result } from 'execa';
+import { vi } from 'vitest';
 
 export interface Endpoint {
   method: string;
@@ -138,4 +140,26 @@ export function probeFileFor(f: Fixture): string {
       expect_status: e.status,
     })),
   });
+}
+
+/**
+ * Runs one slimify subcommand in this process (registered with `register`), capturing stdout;
+ * a thrown SlimifyError comes back as `error` instead of exiting.
+ */
+export async function runInProcess(register: (program: Command) => void, args: string[]): Promise<{ stdout: string; error?: unknown }> {
+  const program = new Command('slimify').exitOverride();
+  register(program);
+  let stdout = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  try {
+    await program.parseAsync(['node', 'slimify', ...args]);
+    return { stdout };
+  } catch (error) {
+    return { stdout, error };
+  } finally {
+    spy.mockRestore();
+  }
 }

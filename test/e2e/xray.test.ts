@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerXray } from '../../src/cli/xray-command.js';
+import { runInProcess } from './support.js';
 import { SlimifyError } from '../../src/errors.js';
 import { xrayArchive, xrayImage } from '../../src/xray/xray.js';
 import type { XrayReport } from '../../src/xray/xray-report.js';
@@ -34,24 +34,6 @@ async function build(name: string, dockerfile: string): Promise<void> {
   await execa('docker', ['build', '--force-rm', '-q', '-t', name === 'wasteful' ? WASTEFUL : FIXED, '-f', join(work, `${name}.Dockerfile`), work], {
     env: { DOCKER_BUILDKIT: '0' },
   });
-}
-
-async function runCli(args: string[]): Promise<{ stdout: string; error?: unknown }> {
-  const program = new Command('slimify').exitOverride();
-  registerXray(program);
-  let stdout = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  try {
-    await program.parseAsync(['node', 'slimify', ...args]);
-    return { stdout };
-  } catch (error) {
-    return { stdout, error };
-  } finally {
-    spy.mockRestore();
-  }
 }
 
 let base: XrayReport;
@@ -137,7 +119,7 @@ describe('slimify xray on the engine', () => {
 
 describe('slimify xray --ci', () => {
   it('fails the wasteful image on dive default rules, with exit code 6', async () => {
-    const { stdout, error } = await runCli(['xray', WASTEFUL, '--ci']);
+    const { stdout, error } = await runInProcess(registerXray, ['xray', WASTEFUL, '--ci']);
     expect(error).toBeInstanceOf(SlimifyError);
     expect((error as SlimifyError).exitCode).toBe(6);
     expect((error as SlimifyError).details.join('\n')).toMatch(/user wasted/);
@@ -145,13 +127,13 @@ describe('slimify xray --ci', () => {
   });
 
   it('passes its fixed version', async () => {
-    const { stdout, error } = await runCli(['xray', FIXED, '--ci', '--highest-wasted-bytes', `${base.dive.wastedBytes}B`]);
+    const { stdout, error } = await runInProcess(registerXray, ['xray', FIXED, '--ci', '--highest-wasted-bytes', `${base.dive.wastedBytes}B`]);
     expect(error).toBeUndefined();
     expect(stdout).toMatch(/PASSED/);
   });
 
   it('prints JSON with the CI verdict for machines', async () => {
-    const { stdout } = await runCli(['xray', FIXED, '--ci', '--json']);
+    const { stdout } = await runInProcess(registerXray, ['xray', FIXED, '--ci', '--json']);
     const parsed = JSON.parse(stdout) as XrayReport & { ci: Array<{ rule: string; status: string }> };
     expect(parsed.ci.map((r) => r.status)).toEqual(['pass', 'disabled', 'pass']);
     expect(parsed.dive.efficiency).toBe(base.dive.efficiency);
