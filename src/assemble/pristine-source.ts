@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { type FileByteSource, fileByteSource } from '../closure/byte-source.js';
 import { type ElfInfo, readElf } from '../closure/elf-reader.js';
-import { type ContainerHandle, createContainer } from '../engine/container.js';
+import type { ContainerHandle } from '../engine/container.js';
 import type { Session } from '../engine/session.js';
 import { diskError } from '../util/disk-error.js';
 import { debug } from '../util/log.js';
@@ -29,15 +29,13 @@ export class PristineSource {
 
   /** `wanted`: the files to copy into the spool during the export pass. */
   static async open(session: Session, ref: string, wanted?: (path: string) => boolean): Promise<PristineSource> {
-    const container = await createContainer({
+    const container = await session.container({
       image: ref,
-      name: session.name('pristine'),
+      purpose: 'pristine',
       // never started: a command is only needed because some images have none
       entrypoint: ['/.slimify-never-started'],
       cmd: [],
-      labels: session.labels,
     });
-    session.trackContainer(container.id);
     const scratch = await session.tempDir('files');
     return new PristineSource(container, scratch, new FileSpool(scratch, wanted));
   }

@@ -2,8 +2,8 @@
  * A session owns every container, volume and temp dir one slimify command creates. Each carries
  * the session's labels (and temp dirs the session id and pid in their names), so `slimify clean`
  * can find leftovers of a run that crashed; `dispose()` removes them on success, on error and on
- * SIGINT/SIGTERM. Once disposal has begun, anything still being created is removed at once, so a
- * stage racing with Ctrl-C cannot leave debris behind.
+ * SIGINT/SIGTERM. Disposal first waits for whatever is still being created, and anything asked
+ * for after it began is refused, so a stage racing with Ctrl-C cannot leave debris behind.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { SlimifyError } from '../errors.js';
 import { diskError } from '../util/disk-error.js';
 import { LABEL_HOST, LABEL_OWNER, LABEL_PID, LABEL_SESSION, createVolume, removeVolume } from './engine.js';
-import { removeContainerById } from './container.js';
+import { type ContainerHandle, type ContainerSpec, createContainer, removeContainerById } from './container.js';
 import { debug, warn } from '../util/log.js';
 
 /** `slimify-<session>-<pid>-<purpose>-XXXXXX`: what `slimify clean` recognises as its own. */
@@ -23,6 +23,8 @@ export class Session {
   private readonly containers = new Set<string>();
   private readonly volumes = new Set<string>();
   private readonly tempDirs = new Set<string>();
+  /** creations the engine has not answered yet: disposal waits for them, then removes what they made */
+  private readonly pending = new Set<Promise<unknown>>();
   private disposing: Promise<void> | undefined;
 
   get labels(): Record<string, string> {
@@ -37,12 +39,28 @@ export class Session {
     return new SlimifyError(`the run was interrupted while creating ${what}`, { code: 'interrupted' });
   }
 
-  trackContainer(id: string): void {
-    if (this.disposing) {
-      void removeContainerById(id).catch(() => undefined);
-      throw this.closed(`container ${id.slice(0, 12)}`);
+  /** Creates a container that belongs to this session (its labels, removed by dispose). */
+  async container(spec: Omit<ContainerSpec, 'labels' | 'name'> & { purpose: string }): Promise<ContainerHandle> {
+    if (this.disposing) throw this.closed(`the ${spec.purpose} container`);
+    const { purpose, ...rest } = spec;
+    const handle = await this.creating(
+      createContainer({ ...rest, name: this.name(purpose), labels: this.labels }).then((created) => {
+        this.containers.add(created.id);
+        return created;
+      }),
+    );
+    // dispose() waited for this creation and has removed the container already
+    if (this.disposing) throw this.closed(`container ${handle.id.slice(0, 12)}`);
+    return handle;
+  }
+
+  private async creating<T>(creation: Promise<T>): Promise<T> {
+    this.pending.add(creation);
+    try {
+      return await creation;
+    } finally {
+      this.pending.delete(creation);
     }
-    this.containers.add(id);
   }
 
   async forgetContainer(id: string): Promise<void> {
@@ -54,20 +72,25 @@ export class Session {
     const name = this.name(purpose);
     if (this.disposing) throw this.closed(`volume ${name}`);
     this.volumes.add(name);
-    await createVolume(name, this.labels);
+    await this.creating(createVolume(name, this.labels));
+    if (this.disposing) throw this.closed(`volume ${name}`);
     return name;
   }
 
   async tempDir(purpose: string): Promise<string> {
     if (this.disposing) throw this.closed(`a temp dir for ${purpose}`);
-    const dir = await mkdtemp(join(tmpdir(), `slimify-${this.id}-${process.pid}-${purpose}-`)).catch((error: unknown) => {
-      throw diskError(error, tmpdir(), `creating a temp dir for ${purpose}`) ?? error;
-    });
-    this.tempDirs.add(dir);
-    if (this.disposing) {
-      await rm(dir, { recursive: true, force: true });
-      throw this.closed(dir);
-    }
+    const dir = await this.creating(
+      mkdtemp(join(tmpdir(), `slimify-${this.id}-${process.pid}-${purpose}-`)).then(
+        (made) => {
+          this.tempDirs.add(made);
+          return made;
+        },
+        (error: unknown) => {
+          throw diskError(error, tmpdir(), `creating a temp dir for ${purpose}`) ?? error;
+        },
+      ),
+    );
+    if (this.disposing) throw this.closed(dir);
     return dir;
   }
 
@@ -80,6 +103,7 @@ export class Session {
   private async removeAll(): Promise<void> {
     const failures: string[] = [];
     const failed = (what: string) => (e: unknown) => failures.push(`${what}: ${(e as Error).message ?? String(e)}`);
+    await Promise.allSettled([...this.pending]);
     // containers first (a volume in use cannot go), each group at once
     await Promise.all(
       [...this.containers].map((id) => {

@@ -6,7 +6,7 @@
  */
 import tar from 'tar-stream';
 import { type ImageInfo } from '../engine/engine.js';
-import { type ContainerHandle, createContainer } from '../engine/container.js';
+import type { ContainerHandle } from '../engine/container.js';
 import type { Session } from '../engine/session.js';
 import { SlimifyError, engineStatus } from '../errors.js';
 import type { ExecProbe, Probe } from '../probes/probe.js';
@@ -76,9 +76,9 @@ export async function runTarget(options: RunOptions, consume?: (container: Conta
     throw new SlimifyError(`image ${options.ref} has no ENTRYPOINT or CMD: nothing to run`, { code: 'target-failed', stage: 'trace', image: options.ref });
   }
   const ports = exposedPorts(image);
-  const container = await createContainer({
+  const container = await session.container({
     image: options.ref,
-    name: session.name(options.purpose),
+    purpose: options.purpose,
     entrypoint: options.sensor ? mainEntrypoint(command, options.sensor.loader, Boolean(options.hold)) : options.hold ? holdEntrypoint(command) : command,
     cmd: [],
     publish: ports,
@@ -86,9 +86,7 @@ export async function runTarget(options: RunOptions, consume?: (container: Conta
     capAdd: options.sensor ? ['SYS_PTRACE'] : undefined,
     // the healthcheck runs as a (traced) exec probe instead, so its files are seen
     disableHealthcheck: true,
-    labels: session.labels,
   });
-  session.trackContainer(container.id);
   try {
     if (options.sensor) await container.putArchive(traceDirTar() as never, '/');
     await startOrExplain(container, options);

@@ -15,7 +15,7 @@ afterAll(async () => {
   await removeTestContainers();
 });
 
-async function interruptWhileTracing(signal: 'SIGINT' | 'SIGTERM') {
+async function interruptWhileTracing(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') {
   const tag = testTag('interrupted');
   const before = await imageId(STATIC);
   const child = startSlimify(['build', STATIC, '--tag', tag, '--continue-after', '60']);
@@ -44,6 +44,28 @@ describe('interrupting slimify build during the traced run', () => {
     const { result, pid } = await interruptWhileTracing('SIGTERM');
     expect(result.exitCode, result.all).toBe(143);
     expect(await leftoversOf(pid)).toEqual(NOTHING);
+  });
+
+  it('when the terminal goes away (SIGHUP) does the same and exits 129', async () => {
+    const { result, pid } = await interruptWhileTracing('SIGHUP');
+    expect(result.exitCode, result.all).toBe(129);
+    expect(await leftoversOf(pid)).toEqual(NOTHING);
+  });
+});
+
+describe('the reader of slimify\'s output going away (`slimify build ... | head -1`)', () => {
+  it('cleans up and exits 141 instead of dying on EPIPE with containers and temp dirs left', async () => {
+    const tag = testTag('pipe-closed');
+    const child = startSlimify(['build', STATIC, '--tag', tag, '--continue-after', '3']);
+    await waitForOutput(child, 'tracing the app');
+    // close our ends of its stdout and stderr: its next line hits a closed pipe
+    child.stdout!.destroy();
+    child.stderr!.destroy();
+    const result = await child;
+    await removeImages(tag);
+    expect(result.exitCode).toBe(141);
+    expect(await leftoversOf(child.pid!)).toEqual(NOTHING);
+    expect(await imageId(tag)).toBeUndefined();
   });
 });
 
