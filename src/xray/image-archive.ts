@@ -55,11 +55,22 @@ function archiveError(message: string, cause?: unknown): SlimifyError {
   return new SlimifyError(message, { code: 'usage', stage: 'xray', cause });
 }
 
-/** Splits the first chunk off a stream so the content type can be sniffed without losing data. */
-async function peek(stream: AsyncIterable<unknown>): Promise<{ head: Buffer; rest: Readable }> {
+/**
+ * Splits the first bytes (at least `min`, unless the stream is shorter) off a stream so the
+ * content type can be sniffed without losing data. One chunk is not enough: where chunks begin
+ * depends on how the archive arrived, and a first chunk of a few bytes hides a tar's magic.
+ */
+async function peek(stream: AsyncIterable<unknown>, min = 512): Promise<{ head: Buffer; rest: Readable }> {
   const iterator = stream[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  const head: Buffer = first.done ? Buffer.alloc(0) : (first.value as Buffer);
+  const parts: Buffer[] = [];
+  let length = 0;
+  while (length < min) {
+    const next = await iterator.next();
+    if (next.done) break;
+    parts.push(next.value as Buffer);
+    length += (next.value as Buffer).length;
+  }
+  const head = Buffer.concat(parts);
   async function* replay(): AsyncGenerator<Buffer> {
     if (head.length) yield head;
     for (;;) {

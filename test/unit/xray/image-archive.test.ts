@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readImageArchive } from '../../../src/xray/image-archive.js';
 import { buildReport } from '../../../src/xray/xray-report.js';
 import { buildTar, bytes, classicArchive, stream } from './tar-builder.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+function* chunked(buffer: Buffer, size: number): Generator<Buffer> {
+  for (let at = 0; at < buffer.length; at += size) yield buffer.subarray(at, at + size);
+}
 
 async function wastefulArchive(): Promise<Buffer> {
   const base = await buildTar([
@@ -46,6 +51,12 @@ describe('image archive', () => {
     const two = archive.layers[1]!.facts.entries.find((e) => e.path === '/dup/two');
     expect(two?.sha256).toBe(sha(bytes(700, 'd')));
     expect(archive.layers[2]!.facts.whiteouts).toEqual([{ path: '/data/big', opaque: false }]);
+  });
+
+  it('reads the same archive cut into chunks of a few bytes (a layer whose first chunk hides its magic)', async () => {
+    const whole = await wastefulArchive();
+    const archive = await readImageArchive(Readable.from(chunked(whole, 7), { objectMode: false }));
+    expect(archive.layers.map((l) => l.facts.contentBytes)).toEqual([1000, 7100, 200]);
   });
 
   it('follows layer.tar links to a layer stored once', async () => {
