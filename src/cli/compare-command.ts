@@ -1,6 +1,4 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { compareImages } from '../compare/compare.js';
-import { renderCompare } from '../compare/render-compare.js';
 
 function parseTop(value: string): number {
   const n = Number(value);
@@ -17,6 +15,8 @@ export function registerCompare(program: Command): void {
     .option('--json', 'print the comparison as JSON', false)
     .addOption(new Option('--top <n>', 'how many directories and files to list').argParser(parseTop).default(10))
     .action(async (a: string, b: string, flags: { json: boolean; top: number }) => {
+      // loaded here, not at start-up, like every command's pipeline
+      const [{ compareImages }, { renderCompare }] = await Promise.all([import('../compare/compare.js'), import('../compare/render-compare.js')]);
       const report = await compareImages(a, b, { top: flags.top });
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderCompare(report)}\n`);
     });

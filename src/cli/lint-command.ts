@@ -2,12 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { SlimifyError } from '../errors.js';
-import { parseDockerfile } from '../lint/dockerfile-model.js';
-import { FORMATS, formatFindings, type Format } from '../lint/format.js';
-import { imageFindings } from '../lint/image-findings.js';
+import { FORMATS, type Format } from '../lint/finding.js';
 import { CONFIG_FILE, parseThreshold, readLintConfig } from '../lint/lint-config.js';
-import { failsThreshold, filterFindings, lintModel, type LintConfig } from '../lint/lint.js';
-import { xrayImage } from '../xray/xray.js';
+import type { LintConfig } from '../lint/lint.js';
 
 interface LintOptions {
   format: Format;
@@ -49,10 +46,13 @@ export function registerLint(program: Command): void {
       } catch {
         contextEntries = undefined;
       }
+      // loaded here, not at start-up: the parser and the rules are a noticeable part of every command's start
+      const [{ parseDockerfile }, { failsThreshold, filterFindings, lintModel }, { formatFindings }] = await Promise.all([import('../lint/dockerfile-model.js'), import('../lint/lint.js'), import('../lint/format.js')]);
       const model = parseDockerfile(text);
       const build = { dockerignore: readOptional(join(contextDir, '.dockerignore')), contextEntries };
       let findings = lintModel(model, { file: dockerfile, build, config });
       if (options.image) {
+        const [{ xrayImage }, { imageFindings }] = await Promise.all([import('../xray/xray.js'), import('../lint/image-findings.js')]);
         const report = await xrayImage(options.image);
         findings = filterFindings([...findings, ...imageFindings(report, model, dockerfile)], model, config);
       }

@@ -2,8 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { SlimifyError } from '../errors.js';
 import { DIVE_DEFAULT_RULES, evaluateRules, parseBytes, parseDiveCi, parseRatio, type CiRules, type RuleResult } from '../xray/ci-rules.js';
-import { renderRules, renderText } from '../xray/render-text.js';
-import { xrayArchive, xrayImage } from '../xray/xray.js';
 
 interface XrayOptions {
   archive?: string;
@@ -59,6 +57,8 @@ export function registerXray(program: Command): void {
       const top = Number(options.top);
       if (!Number.isInteger(top) || top < 1) throw usage(`--top: "${options.top}" is not a positive whole number`);
       const rules = options.ci ? resolveRules(options) : undefined;
+      // loaded here, not at start-up, like every command's pipeline
+      const [{ xrayArchive, xrayImage }, { renderRules, renderText }] = await Promise.all([import('../xray/xray.js'), import('../xray/render-text.js')]);
       const report = options.archive ? await xrayArchive(options.archive, { top: Math.max(top, 20) }) : await xrayImage(image!, { top: Math.max(top, 20) });
       const ci: RuleResult[] | undefined = rules ? evaluateRules(rules, report.dive) : undefined;
       if (options.json) process.stdout.write(`${JSON.stringify(ci ? { ...report, ci } : report, null, 2)}\n`);

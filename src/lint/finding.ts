@@ -38,3 +38,7 @@ export interface Rule {
   title: string;
   check(context: RuleContext): Array<Omit<Finding, 'rule' | 'severity' | 'file'> & { severity?: Severity }>;
 }
+
+/** The output formats of `slimify lint` (here, not in format.ts, so the CLI can offer them without loading the rules). */
+export type Format = 'tty' | 'json' | 'sarif';
+export const FORMATS: readonly Format[] = ['tty', 'json', 'sarif'];

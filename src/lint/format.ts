@@ -1,10 +1,7 @@
 /** Lint findings as text for a terminal, JSON (hadolint's field names) and SARIF 2.1.0. */
 import { VERSION } from '../version.js';
-import type { Finding, Severity } from './finding.js';
+import type { Finding, Format, Severity } from './finding.js';
 import { RULES } from './lint.js';
-
-export type Format = 'tty' | 'json' | 'sarif';
-export const FORMATS: readonly Format[] = ['tty', 'json', 'sarif'];
 
 export function formatTty(findings: Finding[]): string {
   if (!findings.length) return 'no findings\n';
