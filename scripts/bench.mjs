@@ -121,6 +121,7 @@ async function measure(f) {
     if (!run.report) throw new Error(`slimify build exited ${run.exitCode} without a report: ${run.log.split('\n').slice(-5).join(' / ')}`);
     r.report = { totalMs: run.report.totalMs, outputId: run.report.output?.id, layerDigest: run.report.output?.layerDigest };
     r.stages = Object.fromEntries(run.report.stages.map((st) => [st.stage, st.ms]));
+    r.stagesCoveredMs = coveredMs(run.report.stages);
     r.slowestStage = STAGES.filter((st) => r.stages[st] != null).sort((a, b) => r.stages[b] - r.stages[a])[0];
     r.files = { original: run.report.files.original, kept: run.report.files.kept, entriesKept: run.report.files.entriesKept };
     r.ratio = run.report.ratio;
@@ -203,4 +204,17 @@ function targets(run) {
     });
   }
   return out;
+}
+
+/** Milliseconds covered by at least one stage (stages overlap: the index runs during the trace). */
+function coveredMs(stages) {
+  const spans = stages.map((st) => [st.startMs ?? 0, (st.startMs ?? 0) + st.ms]).sort((a, b) => a[0] - b[0]);
+  let covered = 0;
+  let reach = -Infinity;
+  for (const [start, end] of spans) {
+    if (end <= reach) continue;
+    covered += end - Math.max(start, reach);
+    reach = end;
+  }
+  return covered;
 }

@@ -39,9 +39,10 @@ export function renderMarkdown(run) {
     '## Time per stage (seconds, from the report)',
     '',
     table(['image', ...STAGES, 'outside stages', 'report total', 'wall'], ok.map((r) => [r.name, ...STAGES.map((st) => s(r.stages[st])),
-      s(r.wallMs - STAGES.reduce((sum, st) => sum + (r.stages[st] ?? 0), 0)), s(r.report.totalMs), s(r.wallMs)])),
+      s(r.wallMs - (r.stagesCoveredMs ?? STAGES.reduce((sum, st) => sum + (r.stages[st] ?? 0), 0))), s(r.report.totalMs), s(r.wallMs)])),
     '',
-    '"outside stages" = wall − the sum of the stages: Node start-up, engine ping, sensor bundle lookup (ldd), the pristine container, ' +
+    'Stages can overlap: the index (reading and copying the image) runs alongside the sensor and trace stages. ' +
+      '"outside stages" = wall − the time covered by at least one stage: Node start-up, engine ping, ' +
       'writing the report and the clean-up after it.',
     '',
     '## The floor (seconds)',

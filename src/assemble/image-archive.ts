@@ -4,11 +4,11 @@
  * so the same input gives the same image id.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
-import tar from 'tar-stream';
+import { Readable } from 'node:stream';
 import type { ImageInfo } from '../engine/engine.js';
 import { VERSION } from '../version.js';
+import { blockPadding } from './pax-records.js';
+import { END_OF_ARCHIVE, headerBlocks } from './tar-header.js';
 
 export const LABEL_SOURCE_IMAGE = 'slimify.source.image';
 export const LABEL_SOURCE_ID = 'slimify.source.id';
@@ -34,27 +34,55 @@ export function slimConfig(original: ImageInfo, sourceRef: string, diffId: strin
   return document;
 }
 
-export function imageArchive(layerPath: string, layerSize: number, config: Record<string, unknown>, repoTag: string): { stream: Readable; imageId: string } {
-  const configJson = Buffer.from(JSON.stringify(config));
-  const configDigest = createHash('sha256').update(configJson).digest('hex');
-  const manifest = Buffer.from(JSON.stringify([{ Config: `${configDigest}.json`, RepoTags: [repoTag], Layers: ['layer/layer.tar'] }]));
-  const pack = tar.pack();
+export interface SlimArchive {
+  /** the `docker load` tarball */
+  stream: Readable;
+  /** the layer's digest (its diff_id) and the image id, known once the layer has streamed by */
+  ids: Promise<{ diffId: string; imageId: string }>;
+}
+
+/**
+ * Streams the layer first and the config after it: the config names the layer's digest, which
+ * is only known once the layer has been hashed, and `docker load` reads the whole tarball before
+ * it looks at the manifest. So the layer never touches the disk.
+ */
+export function imageArchive(layer: { stream: Readable; size: number }, configFor: (diffId: string) => Record<string, unknown>, repoTag: string): SlimArchive {
+  let settle!: { resolve: (ids: { diffId: string; imageId: string }) => void; reject: (error: unknown) => void };
+  const ids = new Promise<{ diffId: string; imageId: string }>((resolve, reject) => (settle = { resolve, reject }));
+  ids.catch(() => undefined); // the stream carries the same error to whoever reads it
   const epoch = new Date(0);
-  void (async () => {
-    try {
-      pack.entry({ name: 'layer/', type: 'directory', mode: 0o755, mtime: epoch });
-      await new Promise<void>((resolve, reject) => {
-        const sink = pack.entry({ name: 'layer/layer.tar', size: layerSize, mode: 0o644, mtime: epoch }, (error) => (error ? reject(error) : resolve()));
-        const layer = createReadStream(layerPath);
-        layer.on('error', reject);
-        layer.pipe(sink as unknown as NodeJS.WritableStream);
-      });
-      pack.entry({ name: `${configDigest}.json`, mode: 0o644, mtime: epoch }, configJson);
-      pack.entry({ name: 'manifest.json', mode: 0o644, mtime: epoch }, manifest);
-      pack.finalize();
-    } catch (error) {
-      pack.destroy(error as Error);
-    }
-  })();
-  return { stream: pack as unknown as Readable, imageId: `sha256:${configDigest}` };
+  const file = (name: string, size: number) => headerBlocks({ name, type: 'file', size, mode: 0o644, mtime: epoch, uid: 0, gid: 0, uname: '', gname: '', devmajor: 0, devminor: 0, linkname: '' });
+  const stream = Readable.from(
+    (async function* () {
+      try {
+        yield headerBlocks({ name: 'layer/', type: 'directory', size: 0, mode: 0o755, mtime: epoch, uid: 0, gid: 0, uname: '', gname: '', devmajor: 0, devminor: 0, linkname: '' });
+        yield file('layer/layer.tar', layer.size);
+        const hash = createHash('sha256');
+        let bytes = 0;
+        for await (const chunk of layer.stream as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          yield chunk;
+        }
+        if (bytes !== layer.size) throw new Error(`the slim layer came to ${bytes} bytes, not the ${layer.size} planned`);
+        yield blockPadding(bytes);
+        const diffId = `sha256:${hash.digest('hex')}`;
+        const configJson = Buffer.from(JSON.stringify(configFor(diffId)));
+        const configDigest = createHash('sha256').update(configJson).digest('hex');
+        const manifest = Buffer.from(JSON.stringify([{ Config: `${configDigest}.json`, RepoTags: [repoTag], Layers: ['layer/layer.tar'] }]));
+        for (const [name, body] of [[`${configDigest}.json`, configJson], ['manifest.json', manifest]] as const) {
+          yield file(name, body.length);
+          yield body;
+          yield blockPadding(body.length);
+        }
+        yield END_OF_ARCHIVE;
+        settle.resolve({ diffId, imageId: `sha256:${configDigest}` });
+      } catch (error) {
+        settle.reject(error);
+        throw error;
+      }
+    })(),
+    { objectMode: false },
+  );
+  return { stream, ids };
 }

@@ -1,18 +1,20 @@
 /**
  * One streaming pass over the image's pristine filesystem (`docker export`): every entry's
  * metadata goes into an FsIndex, the first bytes of each regular file tell ELF files and `#!`
- * scripts apart, and the files the spool wants are copied to disk on the way. Other contents
- * are read and dropped; memory grows with the number of entries, not with their size.
+ * scripts apart, and, when asked, the stream is copied to disk with the offset of each file's
+ * content (see export-copy.ts). Memory grows with the number of entries, not with their size.
  */
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Header } from 'tar-stream';
 import { SHEBANG_BUFFER_SIZE, sniffContent } from '../closure/file-kind.js';
-import { FsIndex } from '../closure/fs-index.js';
-import { CONTAINER_ONLY } from './pristine-source.js';
-import { byteExtract, needsPax } from './byte-tar.js';
-import type { FileSpool } from './file-spool.js';
+import { type FsEntry, FsIndex } from '../closure/fs-index.js';
+import { ExportWriter } from './export-copy.js';
+import { needsPax } from './tar-header.js';
+import { TarScanner } from './tar-scanner.js';
 import { entryType, escapesRoot, hardlinkEscapes, toFsEntry } from './tar-entry.js';
+
+/** Files docker adds to every container (its init layer); they are not part of the image. */
+export const CONTAINER_ONLY = new Set(['/.dockerenv']);
 
 export interface IndexResult {
   index: FsIndex;
@@ -21,11 +23,13 @@ export interface IndexResult {
    * extended attributes (file capabilities), device numbers, names that are not ASCII.
    */
   headers: Map<string, Header>;
+  /** where each regular file's content starts in the stream (and in its copy) */
+  offsets: Map<string, number>;
   /** bytes of regular-file content in the image */
   bytes: number;
   files: number;
-  /** bytes copied into the spool */
-  spooledBytes: number;
+  /** bytes of the whole stream */
+  streamBytes: number;
   /** entries refused because their names (or hardlink targets) escape the root */
   refused: string[];
 }
@@ -34,56 +38,69 @@ function needsHeader(header: Header): boolean {
   return Boolean(header.pax && Object.keys(header.pax as object).some((k) => k.includes('xattr.'))) || header.type === 'character-device' || header.type === 'block-device' || needsPax(header.name) || needsPax(header.linkname);
 }
 
-export async function indexFilesystem(stream: Readable, options: { spool?: FileSpool; onProgress?: (bytes: number, entries: number) => void } = {}): Promise<IndexResult> {
+export async function indexFilesystem(stream: Readable, options: { copyTo?: string; onProgress?: (bytes: number, entries: number) => void } = {}): Promise<IndexResult> {
   const index = new FsIndex();
   const headers = new Map<string, Header>();
+  const offsets = new Map<string, number>();
   const refused: string[] = [];
   let bytes = 0;
   let files = 0;
-  let spooledBytes = 0;
-  const extract = byteExtract();
-  const walk = (async () => {
-    for await (const entry of extract) {
-      const header = entry.header;
+  // the regular file whose first bytes are still being collected for sniffContent; it joins the
+  // index once they are (the index keeps a copy of each entry)
+  let sniffing: { entry: FsEntry; head: Buffer[]; length: number } | undefined;
+  const sniffed = () => {
+    if (!sniffing) return;
+    const { entry, head, length } = sniffing;
+    sniffing = undefined;
+    const found = sniffContent(Buffer.concat(head, Math.min(length, SHEBANG_BUFFER_SIZE)));
+    entry.kind = found.kind;
+    if (found.shebang !== undefined) entry.shebang = found.shebang;
+    index.add(entry);
+  };
+  const scanner = new TarScanner({
+    entry(header, dataOffset) {
+      sniffed();
       const type = entryType(header);
       if (!type || escapesRoot(header.name) || hardlinkEscapes(header)) {
         if (type) refused.push(header.name);
-        entry.resume();
-        continue;
+        return;
       }
       const fsEntry = toFsEntry(header, type);
-      if (CONTAINER_ONLY.has(fsEntry.path)) {
-        entry.resume();
-        continue;
-      }
+      if (CONTAINER_ONLY.has(fsEntry.path)) return;
       if (type === 'file') {
         files++;
-        let head: Buffer | undefined;
-        const sniff = (chunk: Buffer) => {
-          if (head === undefined) head = chunk.subarray(0, SHEBANG_BUFFER_SIZE);
-          else if (head.length < SHEBANG_BUFFER_SIZE) head = Buffer.concat([head, chunk.subarray(0, SHEBANG_BUFFER_SIZE - head.length)]);
-          bytes += chunk.length;
-        };
-        if (options.spool?.wants(fsEntry.path)) {
-          await options.spool.write(fsEntry.path, entry as AsyncIterable<Buffer>, sniff);
-          spooledBytes += fsEntry.size;
-        } else {
-          for await (const chunk of entry as AsyncIterable<Buffer>) sniff(chunk);
-        }
-        const sniffed = sniffContent(head ?? Buffer.alloc(0));
-        fsEntry.kind = sniffed.kind;
-        if (sniffed.shebang !== undefined) fsEntry.shebang = sniffed.shebang;
+        bytes += fsEntry.size;
+        offsets.set(fsEntry.path, dataOffset);
         options.onProgress?.(bytes, index.size);
-      } else {
-        entry.resume();
       }
       if (needsHeader(header)) headers.set(fsEntry.path, { ...header });
-      index.add(fsEntry);
+      if (type !== 'file') {
+        index.add(fsEntry);
+        return;
+      }
+      sniffing = { entry: fsEntry, head: [], length: 0 };
+      if (fsEntry.size === 0) sniffed();
+    },
+    data(chunk) {
+      if (!sniffing) return;
+      sniffing.head.push(Buffer.from(chunk.subarray(0, SHEBANG_BUFFER_SIZE - sniffing.length)));
+      sniffing.length += Math.min(chunk.length, SHEBANG_BUFFER_SIZE - sniffing.length);
+      if (sniffing.length >= SHEBANG_BUFFER_SIZE || sniffing.length >= sniffing.entry.size) sniffed();
+    },
+  });
+  const copy = options.copyTo ? new ExportWriter(options.copyTo) : undefined;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      copy?.write(chunk);
+      scanner.write(chunk);
     }
-  })();
-  await Promise.all([pipeline(stream, extract as unknown as NodeJS.WritableStream), walk]).catch((error: unknown) => {
+    scanner.end();
+    sniffed();
+  } catch (error) {
     stream.destroy();
     throw error;
-  });
-  return { index, headers, bytes, files, spooledBytes, refused };
+  } finally {
+    copy?.close();
+  }
+  return { index, headers, offsets, bytes, files, streamBytes: scanner.position, refused };
 }

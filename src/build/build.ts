@@ -4,17 +4,16 @@
  * verify -> report. Every container, volume and temp dir belongs to one Session and is removed
  * whatever happens.
  */
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { type Readable, Transform, pipeline } from 'node:stream';
 import { computeClosure } from '../closure/closure.js';
 import { engineArchitecture, inspectImage, loadImage, pingEngine, removeImage } from '../engine/engine.js';
 import { Session } from '../engine/session.js';
 import { SlimifyError } from '../errors.js';
-import { indexFilesystem } from '../assemble/index-filesystem.js';
+import { ensureRoom } from '../assemble/export-copy.js';
 import { imageArchive, slimConfig } from '../assemble/image-archive.js';
-import { PristineSource } from '../assemble/pristine-source.js';
-import { writeLayer } from '../assemble/write-layer.js';
-import { RULE_TREES, spoolCandidates, underAny } from '../assemble/file-spool.js';
+import { readPristine } from '../assemble/pristine-source.js';
+import { layerStream, planLayer } from '../assemble/write-layer.js';
 import type { Probe } from '../probes/probe.js';
 import { probeFailure } from '../probes/run-probes.js';
 import { readTraces } from '../run/read-traces.js';
@@ -33,7 +32,7 @@ import { checkTarget, inspectOrPull } from './build-checks.js';
 import { type BuildReport, type RepairRound, type StageTiming } from '../report/build-report.js';
 import { bytesByDirectory, countKeptFiles, describeReason } from '../report/kept-summary.js';
 import { verifyFailed } from '../verify/verify-error.js';
-import { BIN_DIRS, type Inclusions, SHELL_TOOLS, type Seed, applyExcludes, inclusionSeeds, modeOverrides, seedsFromTrace, tracedPaths } from './seeds.js';
+import { type Inclusions, type Seed, applyExcludes, inclusionSeeds, modeOverrides, seedsFromTrace } from './seeds.js';
 
 export interface BuildOptions {
   image: string;
@@ -61,25 +60,41 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   const session = new Session();
   const stopCleanup = onInterrupt(() => session.dispose());
   const stages: StageTiming[] = [];
-  const stage = async <T>(name: string, label: string, fn: (progress: Progress) => Promise<T>, detail?: (value: T) => string): Promise<T> => {
-    const progress = new Progress(label);
-    const started = Date.now();
+  const stage = async <T>(name: string, label: string, fn: (progress: Progress) => Promise<T>, detail?: (value: T) => string, background = false): Promise<T> => {
+    const progress = new Progress(label, background);
+    const startedAt = Date.now();
     const value = await fn(progress).catch((error: unknown) => {
       progress.stop();
       throw error;
     });
-    stages.push({ stage: name, ms: Date.now() - started });
+    stages.push({ stage: name, ms: Date.now() - startedAt, startMs: startedAt - started });
     progress.done(detail?.(value));
     return value;
   };
   const started = Date.now();
+  // finding the sensor's files (ldd) runs in a child process while the engine client loads
+  const bundling = prepareBundle();
+  bundling.catch(() => undefined);
   try {
     await pingEngine();
     const image = await stage('inspect', 'inspecting image', () => inspectOrPull(options));
     const outputTag = options.tag ?? defaultOutputTag(options.image);
     await checkTarget(options, image, outputTag);
 
-    const bundle = await prepareBundle();
+    // the image's filesystem is read (and copied to disk) while the sensor is prepared and the app
+    // traced: neither needs it, and reading it is the longest stage
+    await ensureRoom(tmpdir(), image.size);
+    const reading = stage(
+      'index',
+      'reading the image filesystem',
+      (progress) => readPristine(session, image.id, { copy: true, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) }),
+      (r) => `${r.index.size} entries, ${formatBytes(r.bytes)}`,
+      true,
+    );
+    // awaited after the trace; a failure of the trace first must not leave it unhandled
+    reading.catch(() => undefined);
+
+    const bundle = await bundling;
     const engineArch = await engineArchitecture();
     if (image.architecture && image.architecture !== bundle.architecture) {
       throw new SlimifyError(`image ${options.image} is for ${image.architecture}, but the sensor (this machine's strace) is for ${bundle.architecture}: build on a ${image.architecture} machine, or point DOCKER_HOST at an engine on one`, {
@@ -141,17 +156,8 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     }
     const traceSummary = trace;
 
-    const candidates = spoolCandidates(tracedPaths(traceSummary));
-    const shellTools = options.inclusions.includeShell ? BIN_DIRS.flatMap((dir) => SHELL_TOOLS.map((tool) => `${dir}/${tool}`)) : [];
-    const inTrees = underAny([...RULE_TREES, ...options.includeTrees, ...options.inclusions.preservePaths, ...options.inclusions.includePaths.map((p) => p.path), ...options.inclusions.includeBins, ...shellTools]);
-    const pristine = await PristineSource.open(session, image.id, (path) => candidates.has(path) || inTrees(path));
-    const indexed = await stage(
-      'index',
-      'reading the image filesystem',
-      async (progress) =>
-        indexFilesystem(await pristine.exportStream(), { spool: pristine.spool, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) }),
-      (r) => `${r.index.size} entries, ${formatBytes(r.bytes)}; ${formatBytes(r.spooledBytes)} kept aside for the slim layer`,
-    );
+    const indexed = await reading;
+    const pristine = indexed.copy!;
     if (indexed.refused.length) warn(`refused ${indexed.refused.length} tar entries that escape the root, e.g. ${indexed.refused[0]}`);
 
     const inclusions = options.inclusions;
@@ -189,22 +195,16 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
         if (exclusion.droppedTraced.length) warn(`--exclude drops ${exclusion.droppedTraced.length} paths the app used (e.g. ${exclusion.droppedTraced.slice(0, 3).join(', ')}): the slim image will probably miss them`);
       }
 
-      const layerPath = join(await session.tempDir('layer'), 'layer.tar');
-      const layer = await stage(
+      const plan = await stage(
         `assemble${suffix}`,
-        `writing the slim layer${suffix}`,
-        async (progress) =>
-          writeLayer({ index: indexed.index, headers: indexed.headers, content: (path) => pristine.fetch(path) }, exclusion.keep.keys(), layerPath, {
-            clampMtime: new Date(image.created),
-            modes,
-            onProgress: (bytes) => progress.update(formatBytes(bytes)),
-          }),
-        (r) => `${r.entries} entries, ${formatBytes(r.size)}`,
+        `planning the slim layer${suffix}`,
+        async () => planLayer({ index: indexed.index, headers: indexed.headers, content: (path) => pristine.range(path) }, exclusion.keep.keys(), { clampMtime: new Date(image.created), modes }),
+        (r) => `${r.entries.length} entries, ${formatBytes(r.size)}`,
       );
-
-      const config = slimConfig(image, options.image, layer.diffId);
-      const archive = imageArchive(layerPath, layer.size, config, outputTag);
-      await stage(`load${suffix}`, `loading ${outputTag}`, (progress) => loadImage(counted(archive.stream, (bytes) => progress.update(formatBytes(bytes)))), () => formatBytes(layer.size));
+      // the layer streams from the copy of the image straight into the engine, hashed on the way
+      const archive = imageArchive({ stream: layerStream(plan), size: plan.size }, (diffId) => slimConfig(image, options.image, diffId), outputTag);
+      await stage(`load${suffix}`, `writing the slim layer into the engine as ${outputTag}`, (progress) => loadImage(counted(archive.stream, (bytes) => progress.update(formatBytes(bytes)))), () => formatBytes(plan.size));
+      const layer = { ...(await archive.ids), entries: plan.entries.length };
       const slim = await inspectImage(outputTag);
       if (!slim) throw new SlimifyError(`the engine accepted the image but ${outputTag} is not there`, { stage: 'load' });
       // the previous round's image lost its tag to this one: nothing else refers to it

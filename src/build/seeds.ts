@@ -48,14 +48,6 @@ export function seedsFromTrace(trace: TraceSummary, image: ImageInfo): Seed[] {
   return seeds;
 }
 
-/** Every path the trace names (as requested, joined raw, and as the kernel resolved it). */
-export function tracedPaths(trace: TraceSummary): string[] {
-  const paths: string[] = [];
-  for (const use of trace.used) paths.push(use.path, ...(use.raw ?? []), ...(use.realPaths ?? []));
-  for (const exec of trace.executed) paths.push(exec.path);
-  return paths;
-}
-
 /** `PATH` or `PATH:MODE` with MODE in octal (`/app/run.sh:0755`); a colon inside PATH stays. */
 export function parseIncludePath(spec: string, from = '--include-path'): IncludePath {
   const match = /^(.*):([0-7]{3,4})$/.exec(spec);
@@ -74,8 +66,8 @@ export function parseIncludePathFile(text: string, file: string): IncludePath[] 
 }
 
 /** A shell and the tools people reach for when they `docker exec` into a container. */
-export const SHELL_TOOLS = ['sh', 'bash', 'ls', 'cat', 'cp', 'mv', 'rm', 'mkdir', 'rmdir', 'ln', 'chmod', 'chown', 'touch', 'echo', 'sed', 'grep', 'env', 'ps', 'head', 'tail', 'find', 'test', '['];
-export const BIN_DIRS = ['/bin', '/usr/bin', '/sbin', '/usr/sbin', '/usr/local/bin'];
+const SHELL_TOOLS = ['sh', 'bash', 'ls', 'cat', 'cp', 'mv', 'rm', 'mkdir', 'rmdir', 'ln', 'chmod', 'chown', 'touch', 'echo', 'sed', 'grep', 'env', 'ps', 'head', 'tail', 'find', 'test', '['];
+const BIN_DIRS = ['/bin', '/usr/bin', '/sbin', '/usr/sbin', '/usr/local/bin'];
 
 /**
  * Every SHELL_TOOLS program the image has, by the first path that reaches it (links such as

@@ -18,11 +18,15 @@ export interface FileByteSource extends ByteSource, AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** A byte source over a file on disk; close it (or `await using` it) when done. */
-export async function fileByteSource(path: string): Promise<FileByteSource> {
+/**
+ * A byte source over a file on disk, or over `size` bytes at `start` of it; close it (or
+ * `await using` it) when done.
+ */
+export async function fileByteSource(path: string, range?: { start: number; size: number }): Promise<FileByteSource> {
   const handle = await open(path, 'r');
   try {
-    const { size } = await handle.stat();
+    const start = range?.start ?? 0;
+    const size = range?.size ?? (await handle.stat()).size;
     const close = () => handle.close();
     return {
       size,
@@ -31,7 +35,7 @@ export async function fileByteSource(path: string): Promise<FileByteSource> {
         const buffer = Buffer.alloc(wanted);
         let filled = 0;
         while (filled < wanted) {
-          const { bytesRead } = await handle.read(buffer, filled, wanted - filled, offset + filled);
+          const { bytesRead } = await handle.read(buffer, filled, wanted - filled, start + offset + filled);
           if (bytesRead === 0) break;
           filled += bytesRead;
         }

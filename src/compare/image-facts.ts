@@ -11,8 +11,7 @@ import tar from 'tar-stream';
 import type { FsIndex } from '../closure/fs-index.js';
 import { type ImageInfo, requireImage, saveImage } from '../engine/engine.js';
 import type { Session } from '../engine/session.js';
-import { indexFilesystem } from '../assemble/index-filesystem.js';
-import { PristineSource } from '../assemble/pristine-source.js';
+import { readPristine } from '../assemble/pristine-source.js';
 
 export interface ImageFacts {
   ref: string;
@@ -88,8 +87,7 @@ export async function measureLayers(archive: Readable): Promise<{ compressed: nu
 export async function imageFacts(session: Session, ref: string, onStep?: (step: string) => void): Promise<ImageFacts> {
   const info = await requireImage(ref);
   onStep?.(`reading the filesystem of ${ref}`);
-  const pristine = await PristineSource.open(session, info.id);
-  const { index } = await indexFilesystem(await pristine.exportStream());
+  const { index } = await readPristine(session, info.id);
   onStep?.(`compressing the layers of ${ref}`);
   const layers = await measureLayers(await saveImage(info.id));
   return {

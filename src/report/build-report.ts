@@ -9,6 +9,8 @@ import { formatBytes, formatSeconds } from '../util/log.js';
 export interface StageTiming {
   stage: string;
   ms: number;
+  /** when the stage began, in ms from the start of the build (stages can overlap: the index runs during the trace) */
+  startMs: number;
 }
 
 export interface BuildReport {
@@ -103,8 +105,20 @@ export function renderBuildReport(report: BuildReport): string {
     for (const m of report.closure.missing.slice(0, 10)) out.push(`  ${m.path} (${m.reason})`);
   }
   out.push('');
-  out.push(`stages: ${report.stages.map((s) => `${s.stage} ${formatSeconds(s.ms)}`).join(', ')}; total ${formatSeconds(report.totalMs)}`);
+  out.push(`stages: ${stageTimes(report.stages)}; total ${formatSeconds(report.totalMs)}`);
   return out.join('\n');
+}
+
+/** `inspect 0.0s, sensor 0.7s, index 3.1s (alongside sensor, trace), ...`, in the order the stages began. */
+export function stageTimes(stages: StageTiming[]): string {
+  const ordered = [...stages].sort((a, b) => a.startMs - b.startMs);
+  const end = (s: StageTiming) => s.startMs + s.ms;
+  return ordered
+    .map((s) => {
+      const alongside = ordered.filter((o) => o !== s && o.startMs >= s.startMs && o.startMs < end(s) && s.ms > 0).map((o) => o.stage);
+      return `${s.stage} ${formatSeconds(s.ms)}${alongside.length ? ` (alongside ${alongside.join(', ')})` : ''}`;
+    })
+    .join(', ');
 }
 
 export function describeMissing(m: MissingPath): string {

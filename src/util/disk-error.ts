@@ -13,7 +13,7 @@ export function diskError(error: unknown, directory: string, doing: string): Sli
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && FULL.has(code)) {
       return new SlimifyError(
-        `no space left in ${directory} while ${doing}: free space there, or set TMPDIR to a directory on a disk with more room (the slim layer needs about as much as the files the app uses)`,
+        `no space left in ${directory} while ${doing}: free space there, or set TMPDIR to a directory on a disk with more room (slimify needs about the image's size there, for its copy of the image's filesystem)`,
         { code: 'no-space', cause: error },
       );
     }

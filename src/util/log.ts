@@ -51,7 +51,10 @@ export function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-/** A stage's progress: `update` redraws on a terminal (at most every 100 ms), `done` prints once. */
+/**
+ * A stage's progress: `update` redraws on a terminal (at most every 100 ms), `done` prints once.
+ * A background stage (one that runs while others do) draws only while no other stage runs.
+ */
 const running = new Set<Progress>();
 
 /** Stops every live progress line (before an error is printed). */
@@ -66,7 +69,10 @@ export class Progress {
   /** on a terminal, the elapsed time keeps moving even when the stage reports nothing */
   private readonly ticker: NodeJS.Timeout | undefined;
 
-  constructor(private readonly label: string) {
+  constructor(
+    private readonly label: string,
+    private readonly background = false,
+  ) {
     if (verbosity !== 'quiet' && !interactive) process.stderr.write(`${label} ...\n`);
     else this.update('');
     if (verbosity !== 'quiet' && interactive) this.ticker = setInterval(() => this.draw(), 500).unref();
@@ -80,6 +86,7 @@ export class Progress {
 
   private draw(): void {
     if (verbosity === 'quiet' || !interactive) return;
+    if (this.background && [...running].some((p) => p !== this && !p.background)) return;
     this.lastDraw = Date.now();
     process.stderr.write(`\r\x1b[K${this.label} ${formatSeconds(this.lastDraw - this.started)} ${this.detail}`);
     liveLine = true;

@@ -6,18 +6,14 @@ import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, symlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { byteExtract } from '../../../src/assemble/byte-tar.js';
+import { TarScanner } from '../../../src/assemble/tar-scanner.js';
 import { absolutePath } from '../../../src/assemble/tar-entry.js';
-import { FileSpool } from '../../../src/assemble/file-spool.js';
-import { indexFilesystem } from '../../../src/assemble/index-filesystem.js';
-import { writeLayer } from '../../../src/assemble/write-layer.js';
+import { indexWithCopy, writeLayerFile } from './copy-support.js';
 
-/** Indexes a tar archive (spooling every file) and writes the kept paths as a layer. */
+/** Indexes a tar archive (keeping a copy) and writes the kept paths as a layer. */
 async function relayer(archive: string, keep: Set<string>, out: string, clampMtime: Date) {
-  const spoolDir = mkdtempSync(join(work, 'spool-'));
-  const spool = new FileSpool(spoolDir, () => true);
-  const indexed = await indexFilesystem(createReadStream(archive), { spool });
-  return writeLayer({ index: indexed.index, headers: indexed.headers, content: async (path) => spool.get(path) }, keep, out, { clampMtime });
+  const { indexed, copy } = await indexWithCopy(createReadStream(archive), work);
+  return writeLayerFile({ index: indexed.index, headers: indexed.headers, content: (path) => copy.range(path) }, keep, out, { clampMtime });
 }
 
 const work = mkdtempSync(join(tmpdir(), 'slimify-byte-tar-test-'));
@@ -40,17 +36,11 @@ function gnuTarArchive(): { archive: string; capability: string } {
   return { archive, capability: execFileSync('getcap', [join(root, 'ping')]).toString() };
 }
 
-async function entries(path: string): Promise<Map<string, { linkname?: string | null; pax?: Record<string, string> }>> {
+function entries(path: string): Map<string, { linkname?: string | null; pax?: Record<string, string> }> {
   const found = new Map<string, { linkname?: string | null; pax?: Record<string, string> }>();
-  const extract = byteExtract();
-  const done = (async () => {
-    for await (const entry of extract) {
-      found.set(entry.header.name, { linkname: entry.header.linkname, pax: entry.header.pax as Record<string, string> | undefined });
-      entry.resume();
-    }
-  })();
-  createReadStream(path).pipe(extract as unknown as NodeJS.WritableStream);
-  await done;
+  const scanner = new TarScanner({ entry: (header) => found.set(header.name, { linkname: header.linkname, pax: header.pax as Record<string, string> | undefined }) });
+  scanner.write(readFileSync(path));
+  scanner.end();
   return found;
 }
 
@@ -59,7 +49,7 @@ describe('writeLayer on a GNU tar archive', () => {
   const keep = new Set(['/ping', `/${DEEP}/deep-file.txt`, absolutePath(LATIN1_NAME.toString('latin1')), '/shadow-link']);
 
   it('reads the capability as the exact bytes GNU tar wrote', async () => {
-    const read = await entries(archive);
+    const read = entries(archive);
     const cap = read.get('./ping')?.pax?.['SCHILY.xattr.security.capability'];
     expect(cap).toBeDefined();
     expect(Buffer.from(cap!, 'latin1').readUInt32LE(0) >>> 24).toBe(2); // VFS_CAP_REVISION_2
