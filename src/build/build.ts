@@ -81,19 +81,6 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     const outputTag = options.tag ?? defaultOutputTag(options.image);
     await checkTarget(options, image, outputTag);
 
-    // the image's filesystem is read (and copied to disk) while the sensor is prepared and the app
-    // traced: neither needs it, and reading it is the longest stage
-    await ensureRoom(tmpdir(), image.size);
-    const reading = stage(
-      'index',
-      'reading the image filesystem',
-      (progress) => readPristine(session, image.id, { copy: true, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) }),
-      (r) => `${r.index.size} entries, ${formatBytes(r.bytes)}`,
-      true,
-    );
-    // awaited after the trace; a failure of the trace first must not leave it unhandled
-    reading.catch(() => undefined);
-
     const bundle = await bundling;
     const engineArch = await engineArchitecture();
     if (image.architecture && image.architecture !== bundle.architecture) {
@@ -106,7 +93,21 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     if (engineArch && !['x86_64', 'amd64'].includes(engineArch) && bundle.architecture === 'amd64') {
       throw new SlimifyError(`the engine runs on ${engineArch}, but the sensor is built for ${bundle.architecture}`, { code: 'usage', stage: 'sensor' });
     }
+    await ensureRoom(tmpdir(), image.size);
     const sensorVolume = await stage('sensor', 'preparing the sensor', () => prepareSensorVolume(session, image.id, bundle));
+    // the image's filesystem is read (and copied to disk) while the app is traced: the trace does
+    // not need it, and reading it is the longest stage. Not during the sensor stage: the engine
+    // copies the sensor in several times slower while it exports.
+    const reading = stage(
+      'index',
+      'reading the image filesystem',
+      (progress) => readPristine(session, image.id, { copy: true, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) }),
+      (r) => `${r.index.size} entries, ${formatBytes(r.bytes)}`,
+      true,
+    );
+    // awaited after the trace; a failure of the trace first must not leave it unhandled
+    reading.catch(() => undefined);
+
     const sensor = { volume: sensorVolume, loader: usesLoader(bundle) };
     // an app without ports that exits at once (a CLI tool) would take its container with it: hold it up for --exec
     const hold = exposedPorts(image).length === 0 && [...options.probes, ...options.verifyProbes].some((p) => p.kind === 'exec') ? { volume: sensorVolume } : undefined;
