@@ -23,16 +23,9 @@ export function decodeCString(arg: string): DecodedString | undefined {
   return { value: unescapeC(arg, 1, close), truncated };
 }
 
-/** Like decodeCString, without the truncation flag (and without allocating a result object). */
-export function decodeCStringValue(arg: string): string | undefined {
-  if (arg.charCodeAt(0) !== 0x22 /* " */) return undefined;
-  const close = findClosingQuote(arg, 1);
-  return close < 0 ? undefined : unescapeC(arg, 1, close);
-}
-
-/** Index of the unescaped `"` that ends a string opened before `from`, or -1. */
-export function findClosingQuote(text: string, from: number): number {
-  for (let i = from; i < text.length; i++) {
+/** Index of the unescaped `"` that ends a string opened before `from`, or -1 if not before `end`. */
+export function findClosingQuote(text: string, from: number, end = text.length): number {
+  for (let i = from; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x5c /* \ */) i++;
     else if (c === 0x22) return i;

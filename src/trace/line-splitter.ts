@@ -3,41 +3,42 @@
  * memory. Buffers are decoded as latin1: strace writes only ASCII (it escapes every other
  * byte), and latin1 maps any stray byte to exactly one char, which c-string.ts maps back.
  *
- * Each line is decoded from the Buffer on its own rather than sliced out of one big string
- * per chunk: V8 substrings keep their parent alive, so a path kept from a chunk-sized string
- * would pin the whole chunk (hundreds of MiB over a long trace).
+ * Each chunk is decoded once and lines are cut from that string: one native decode per chunk
+ * is much cheaper than one per line. Those lines are views into the chunk's string (V8
+ * substrings keep their parent alive), so whatever the parser keeps from a line must be
+ * copied first (see `own` in trace-summary.ts), or it would pin the whole chunk.
  */
 export class LineSplitter {
-  private carry: Buffer[] = [];
-  private carryLength = 0;
+  /** The start of a line cut by the end of the previous chunk(s). */
+  private carry = '';
   private discarding = false;
 
   /** @param maxLineLength longer lines are cut and the rest dropped, to bound memory. */
   constructor(private readonly maxLineLength = 1 << 20) {}
 
   push(chunk: string | Uint8Array, onLine: (line: string) => void): void {
+    // A string chunk goes through latin1 bytes too, so chars above 0xff act as their low byte.
     const buf = typeof chunk === 'string'
       ? Buffer.from(chunk, 'latin1')
       : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const text = buf.toString('latin1');
     let start = 0;
-    let nl = buf.indexOf(0x0a);
-    if (nl >= 0 && (this.carryLength > 0 || this.discarding)) {
+    let nl = text.indexOf('\n');
+    if (nl >= 0 && (this.carry.length > 0 || this.discarding)) {
       if (this.discarding) this.discarding = false;
-      else onLine(this.takeCarry(buf.subarray(0, nl)));
+      else onLine(this.takeCarry(text.slice(0, nl)));
       start = nl + 1;
-      nl = buf.indexOf(0x0a, start);
+      nl = text.indexOf('\n', start);
     }
     while (nl >= 0) {
-      onLine(buf.toString('latin1', start, nl));
+      onLine(text.slice(start, nl));
       start = nl + 1;
-      nl = buf.indexOf(0x0a, start);
+      nl = text.indexOf('\n', start);
     }
-    if (start < buf.length && !this.discarding) {
-      // Copy: the caller may reuse its buffer once push() returns.
-      this.carry.push(Buffer.from(buf.subarray(start)));
-      this.carryLength += buf.length - start;
-      if (this.carryLength > this.maxLineLength) {
-        onLine(this.takeCarry(Buffer.alloc(0)).slice(0, this.maxLineLength));
+    if (start < text.length && !this.discarding) {
+      this.carry += text.slice(start);
+      if (this.carry.length > this.maxLineLength) {
+        onLine(this.takeCarry('').slice(0, this.maxLineLength));
         this.discarding = true;
       }
     }
@@ -45,16 +46,14 @@ export class LineSplitter {
 
   /** Flush a last line that had no final newline. */
   end(onLine: (line: string) => void): void {
-    if (this.carryLength > 0 && !this.discarding) onLine(this.takeCarry(Buffer.alloc(0)));
-    this.carry = [];
-    this.carryLength = 0;
+    if (this.carry.length > 0 && !this.discarding) onLine(this.takeCarry(''));
+    this.carry = '';
     this.discarding = false;
   }
 
-  private takeCarry(tail: Buffer): string {
-    const line = Buffer.concat([...this.carry, tail]).toString('latin1');
-    this.carry = [];
-    this.carryLength = 0;
+  private takeCarry(tail: string): string {
+    const line = this.carry + tail;
+    this.carry = '';
     return line;
   }
 }

@@ -39,21 +39,18 @@ export function isAtOrUnder(path: string, root: string): boolean {
   return path.startsWith(root) && (path.length === root.length || path.charCodeAt(root.length) === 0x2f);
 }
 
+/** Whether `p` has empty, `.` or `..` segments or a trailing slash (found with indexOf: hot). */
 function needsNormalising(p: string): boolean {
   const n = p.length;
   if (n === 0 || p.charCodeAt(0) !== 0x2f) return true;
   if (n > 1 && p.charCodeAt(n - 1) === 0x2f) return true;
-  for (let i = 0; i < n; i++) {
-    if (p.charCodeAt(i) !== 0x2f) continue;
-    const a = p.charCodeAt(i + 1);
-    if (a === 0x2f) return true;
-    if (a === 0x2e) {
-      const b = p.charCodeAt(i + 2);
-      if (Number.isNaN(b) || b === 0x2f) return true;
-      if (b === 0x2e) {
-        const c = p.charCodeAt(i + 3);
-        if (Number.isNaN(c) || c === 0x2f) return true;
-      }
+  if (p.indexOf('//') >= 0) return true;
+  for (let i = p.indexOf('/.'); i >= 0; i = p.indexOf('/.', i + 2)) {
+    const b = p.charCodeAt(i + 2);
+    if (Number.isNaN(b) || b === 0x2f) return true;
+    if (b === 0x2e) {
+      const c = p.charCodeAt(i + 3);
+      if (Number.isNaN(c) || c === 0x2f) return true;
     }
   }
   return false;

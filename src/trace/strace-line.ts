@@ -1,4 +1,5 @@
 import { unescapeC } from './c-string.js';
+import { endsWithAt, equalsAt, hasBackslash, indexBefore, matchesAt, skipQuoted } from './text-scan.js';
 
 /**
  * One line of `strace -f -y -qq -o FILE` output, parsed without regexes (a hand-written
@@ -12,6 +13,11 @@ import { unescapeC } from './c-string.js';
  *
  * pids shorter than five digits are padded (`%-5d `), so the separator is one or more spaces.
  * Unrecognised input gives a `malformed` record; this module never throws.
+ *
+ * Two layers: `LineScan` and `ScannedCall` find where things are in the line (positions only,
+ * reused from line to line, so the trace parser's hot path allocates next to nothing and cuts
+ * strings only for the arguments a syscall handler asks for); `parseStraceLine` turns a scan
+ * into plain objects, for tests and tools.
  */
 
 export interface SyscallResult {
@@ -78,178 +84,361 @@ const DETACHED = ' <detached ...>';
 const RESUMED_PREFIX = '<... ';
 const RESUMED_SUFFIX = ' resumed>';
 
-export function parseStraceLine(line: string): StraceLine {
-  let end = line.length;
-  if (end > 0 && line.charCodeAt(end - 1) === 0x0d) end--; // tolerate CRLF
-  let i = 0;
-  while (i < end && line.charCodeAt(i) === 0x20) i++;
-  if (i === end) return { kind: 'skip', reason: 'blank' };
-  const pidStart = i;
-  let pid = 0;
-  while (i < end) {
-    const c = line.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) break;
-    pid = pid * 10 + (c - 0x30);
+/**
+ * The arguments and result of one complete call, as positions in `text`. Filled by `scan`;
+ * one instance is reused for many calls, so nothing here may be kept once the next line comes.
+ */
+export class ScannedCall {
+  text = '';
+  /** Number of top-level arguments (a leading empty one, as in `vfork()`, is not counted). */
+  argc = 0;
+  /** The return value (see SyscallResult.value). */
+  value: number | undefined;
+  /** Set only when `value` is negative and an errno name follows it. */
+  errno: string | undefined;
+  /** Start and end (exclusive) of each argument, trimmed of spaces: [s0, e0, s1, e1, ...]. */
+  private readonly spans: number[] = [];
+  /** Where the text inside the parentheses starts, and the index of the closing one. */
+  private argsStart = 0;
+  private argsEnd = 0;
+  private resultStart = 0;
+  private resultEnd = 0;
+  /** The -y annotation of the returned fd, text[fdStart, fdEnd); fdStart -1 when absent. */
+  private fdStart = -1;
+  private fdEnd = -1;
+
+  /**
+   * Scan `args) = result` in text[from, end) (`from` just after `name(`); returns undefined
+   * when the text is a complete call, otherwise why it is not.
+   */
+  scan(text: string, from: number, end: number): string | undefined {
+    this.text = text;
+    this.argsStart = from;
+    this.argc = 0;
+    const close = this.scanArgs(text, from, end);
+    if (close < 0) return 'unterminated arguments';
+    this.argsEnd = close;
+    return this.scanResult(text, close + 1, end) ? undefined : 'no result';
+  }
+
+  argStart(i: number): number {
+    return this.spans[2 * i]!;
+  }
+
+  argEnd(i: number): number {
+    return this.spans[2 * i + 1]!;
+  }
+
+  /** Argument `i` as printed, or undefined past the last one. */
+  arg(i: number): string | undefined {
+    return i < this.argc ? this.text.slice(this.spans[2 * i], this.spans[2 * i + 1]) : undefined;
+  }
+
+  /** Whether `word` occurs in argument `i` (false past the last one). */
+  argIncludes(i: number, word: string): boolean {
+    if (i >= this.argc) return false;
+    const at = this.text.indexOf(word, this.spans[2 * i]);
+    return at >= 0 && at + word.length <= this.spans[2 * i + 1]!;
+  }
+
+  /** Whether `word` occurs in any argument (flags such as AT_EMPTY_PATH). */
+  argsInclude(word: string): boolean {
+    return this.argsIndexOf(word, this.argsStart) >= 0;
+  }
+
+  /**
+   * Index in `text` of the first `word` at or after `from` within the arguments, or -1. The
+   * text between arguments is only spaces and commas, so a word found here lies in one of them.
+   */
+  argsIndexOf(word: string, from: number): number {
+    const at = this.text.indexOf(word, Math.max(from, this.argsStart));
+    return at >= 0 && at + word.length <= this.argsEnd ? at : -1;
+  }
+
+  /** The -y path of the returned fd, decoded (`= 3</usr/lib/x.so>`), if printed. */
+  fdPath(): string | undefined {
+    return this.fdStart < 0 ? undefined : unescapeC(this.text, this.fdStart, this.fdEnd);
+  }
+
+  /** Whether the returned fd's -y path is exactly `path` (checked in place, without decoding). */
+  fdPathIs(path: string): boolean {
+    const { fdStart, fdEnd, text } = this;
+    return fdStart >= 0 && equalsAt(text, fdStart, fdEnd, path) && !hasBackslash(text, fdStart, fdEnd);
+  }
+
+  /** Plain-object form, for parseStraceLine and tools. */
+  toLine(pid: number, syscall: string): SyscallLine {
+    const args: string[] = [];
+    for (let i = 0; i < this.argc; i++) args.push(this.arg(i)!);
+    const result: SyscallResult = { raw: this.text.slice(this.resultStart, this.resultEnd), value: this.value };
+    const fdPath = this.fdPath();
+    if (fdPath !== undefined) result.fdPath = fdPath;
+    if (this.errno !== undefined) result.errno = this.errno;
+    return { kind: 'call', pid, syscall, args, result };
+  }
+
+  /**
+   * Record the top-level arguments in text[from, end); returns the index of the closing
+   * parenthesis or -1 when the text ends first. Quoted strings, -y annotations and comments
+   * are jumped over with indexOf: they are most of a line and may hold any of `,()[]{}`.
+   */
+  private scanArgs(text: string, from: number, end: number): number {
+    let depth = 0;
+    let argStart = from;
+    for (let i = from; i < end; i++) {
+      switch (text.charCodeAt(i)) {
+        case 0x22: // "
+          i = skipQuoted(text, i + 1, end);
+          if (i < 0) return -1;
+          break;
+        case 0x3c: { // < opens a -y annotation after an fd number or AT_FDCWD
+          const p = i > from ? text.charCodeAt(i - 1) : 0;
+          if ((p >= 0x30 && p <= 0x39) || p === 0x44 /* D */) {
+            i = indexBefore(text, '>', i + 1, end);
+            if (i < 0) return -1;
+          }
+          break;
+        }
+        case 0x2f: // /* comment */
+          if (i + 1 < end && text.charCodeAt(i + 1) === 0x2a) {
+            const e = indexBefore(text, '*/', i + 2, end);
+            if (e < 0) return -1;
+            i = e + 1;
+          }
+          break;
+        case 0x28: case 0x5b: case 0x7b: // ( [ {
+          depth++;
+          break;
+        case 0x5d: case 0x7d: // ] }
+          if (depth > 0) depth--;
+          break;
+        case 0x29: // )
+          if (depth > 0) {
+            depth--;
+            break;
+          }
+          this.pushArg(text, argStart, i);
+          return i;
+        case 0x2c: // ,
+          if (depth === 0) {
+            this.pushArg(text, argStart, i);
+            argStart = i + 1;
+          }
+          break;
+      }
+    }
+    return -1;
+  }
+
+  private pushArg(text: string, start: number, end: number): void {
+    while (start < end && text.charCodeAt(start) === 0x20) start++;
+    while (end > start && text.charCodeAt(end - 1) === 0x20) end--;
+    if (end === start && this.argc === 0) return;
+    this.spans[2 * this.argc] = start;
+    this.spans[2 * this.argc + 1] = end;
+    this.argc++;
+  }
+
+  /** Read ` = value[<fd path>] [ERRNO (text)]` from `i`; false when there is no result. */
+  private scanResult(text: string, i: number, end: number): boolean {
+    while (i < end && text.charCodeAt(i) === 0x20) i++;
+    if (i >= end || text.charCodeAt(i) !== 0x3d /* = */) return false;
     i++;
+    while (i < end && text.charCodeAt(i) === 0x20) i++;
+    const start = i;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x3c) break;
+      i++;
+    }
+    if (i === start) return false;
+    this.resultStart = start;
+    this.resultEnd = i;
+    this.value = numericValue(text, start, i);
+    this.fdStart = -1;
+    this.errno = undefined;
+    if (i < end && text.charCodeAt(i) === 0x3c) {
+      const close = indexBefore(text, '>', i + 1, end);
+      if (close < 0) return false;
+      this.fdStart = i + 1;
+      this.fdEnd = close;
+      i = close + 1;
+    }
+    if (this.value !== undefined && this.value < 0) {
+      while (i < end && text.charCodeAt(i) === 0x20) i++;
+      const e = i;
+      while (i < end && isErrnoChar(text.charCodeAt(i))) i++;
+      if (i > e) this.errno = text.slice(e, i);
+    }
+    return true;
   }
-  if (i === pidStart || i - pidStart > 10) return malformed('no pid');
-  if (i >= end || line.charCodeAt(i) !== 0x20) return malformed('no space after pid');
-  while (i < end && line.charCodeAt(i) === 0x20) i++;
-  if (i >= end) return malformed('nothing after pid');
-  const c0 = line.charCodeAt(i);
+}
 
-  if (c0 === 0x2b /* + */) return parseNotice(pid, line.slice(i, end));
-  if (c0 === 0x2d /* - */ && line.startsWith('---', i)) return { kind: 'skip', pid, reason: 'signal' };
-  if (c0 === 0x3c /* < */) {
-    if (!line.startsWith(RESUMED_PREFIX, i)) return malformed('unexpected <');
+export const LINE_CALL = 0;
+export const LINE_UNFINISHED = 1;
+export const LINE_RESUMED = 2;
+export const LINE_EXIT = 3;
+export const LINE_SKIP = 4;
+export const LINE_MALFORMED = 5;
+export type LineKind = typeof LINE_CALL | typeof LINE_UNFINISHED | typeof LINE_RESUMED | typeof LINE_EXIT |
+  typeof LINE_SKIP | typeof LINE_MALFORMED;
+
+/**
+ * Classifies one line and records where its parts are. Which fields mean something depends on
+ * `kind`: `syscall` for calls, unfinished and resumed lines; `call` for complete calls;
+ * `partStart`/`partEnd` for the arguments of an unfinished call or the tail of a resumed one;
+ * `notice` for `+++` lines; `reason` for skipped and malformed lines.
+ */
+export class LineScan {
+  kind: LineKind = LINE_SKIP;
+  text = '';
+  /** The end of the line within `text`, as given to `scan`. */
+  end = 0;
+  pid: number | undefined;
+  syscall = '';
+  partStart = 0;
+  partEnd = 0;
+  reason = '';
+  notice: ExitLine | SkippedLine | undefined;
+  readonly call = new ScannedCall();
+
+  /** Scan line[0, end); a `\r` ending it is ignored. */
+  scan(line: string, end = line.length): LineKind {
+    this.text = line;
+    this.end = end;
+    this.pid = undefined;
+    if (end > 0 && line.charCodeAt(end - 1) === 0x0d) end--; // tolerate CRLF
+    let i = 0;
+    while (i < end && line.charCodeAt(i) === 0x20) i++;
+    if (i === end) return this.skip('blank');
+    const pidStart = i;
+    let pid = 0;
+    while (i < end) {
+      const c = line.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      pid = pid * 10 + (c - 0x30);
+      i++;
+    }
+    if (i === pidStart || i - pidStart > 10) return this.malformed('no pid');
+    if (i >= end || line.charCodeAt(i) !== 0x20) return this.malformed('no space after pid');
+    while (i < end && line.charCodeAt(i) === 0x20) i++;
+    if (i >= end) return this.malformed('nothing after pid');
+    this.pid = pid;
+    switch (line.charCodeAt(i)) {
+      case 0x2b: // +
+        return this.scanNotice(pid, line.slice(i, end));
+      case 0x2d: // -
+        if (matchesAt(line, i, '---')) return this.skip('signal');
+        break;
+      case 0x3c: // <
+        return this.resumed(line, i, end);
+    }
+
+    const nameStart = i;
+    while (i < end && isNameChar(line.charCodeAt(i))) i++;
+    if (i === nameStart || i >= end || line.charCodeAt(i) !== 0x28 /* ( */) return this.malformed('no syscall');
+    this.syscall = line.slice(nameStart, i);
+    const body = i + 1;
+    if (endsWithAt(line, UNFINISHED, body, end)) {
+      this.partStart = body;
+      this.partEnd = end - UNFINISHED.length;
+      return (this.kind = LINE_UNFINISHED);
+    }
+    if (endsWithAt(line, DETACHED, body, end)) return this.skip('detached');
+    const bad = this.call.scan(line, body, end);
+    return bad === undefined ? (this.kind = LINE_CALL) : this.malformed(bad);
+  }
+
+  /** The text between the parts' positions (unfinished arguments, resumed tail). */
+  part(): string {
+    return this.text.slice(this.partStart, this.partEnd);
+  }
+
+  /** Plain-object form of the last scan. */
+  toLine(): StraceLine {
+    const pid = this.pid!;
+    switch (this.kind) {
+      case LINE_CALL: return this.call.toLine(pid, this.syscall);
+      case LINE_UNFINISHED: return { kind: 'unfinished', pid, syscall: this.syscall, argsText: this.part() };
+      case LINE_RESUMED: return { kind: 'resumed', pid, syscall: this.syscall, tail: this.part() };
+      case LINE_EXIT: return this.notice!;
+      case LINE_SKIP: return this.notice ?? (this.pid === undefined
+        ? { kind: 'skip', reason: this.reason as SkippedLine['reason'] }
+        : { kind: 'skip', pid, reason: this.reason as SkippedLine['reason'] });
+      case LINE_MALFORMED: return malformed(this.reason);
+    }
+  }
+
+  private resumed(line: string, i: number, end: number): LineKind {
+    if (!matchesAt(line, i, RESUMED_PREFIX)) return this.malformed('unexpected <');
     const close = line.indexOf(RESUMED_SUFFIX, i + RESUMED_PREFIX.length);
-    if (close < 0) return malformed('bad resumed marker');
-    const syscall = line.slice(i + RESUMED_PREFIX.length, close);
-    if (!isName(syscall)) return malformed('bad syscall name');
-    return { kind: 'resumed', pid, syscall, tail: line.slice(close + RESUMED_SUFFIX.length, end) };
+    if (close < 0) return this.malformed('bad resumed marker');
+    if (!isName(line, i + RESUMED_PREFIX.length, close)) return this.malformed('bad syscall name');
+    this.syscall = line.slice(i + RESUMED_PREFIX.length, close);
+    this.partStart = close + RESUMED_SUFFIX.length;
+    this.partEnd = end;
+    return (this.kind = LINE_RESUMED);
   }
 
-  const nameStart = i;
-  while (i < end && isNameChar(line.charCodeAt(i))) i++;
-  if (i === nameStart || i >= end || line.charCodeAt(i) !== 0x28 /* ( */) return malformed('no syscall');
-  const syscall = line.slice(nameStart, i);
-  const body = line.slice(i + 1, end);
-  if (body.endsWith(UNFINISHED)) {
-    return { kind: 'unfinished', pid, syscall, argsText: body.slice(0, body.length - UNFINISHED.length) };
+  private scanNotice(pid: number, text: string): LineKind {
+    const line = parseNotice(pid, text);
+    if (line.kind === 'malformed') return this.malformed(line.reason);
+    this.notice = line;
+    if (line.kind === 'skip') {
+      this.reason = line.reason;
+      return (this.kind = LINE_SKIP);
+    }
+    return (this.kind = LINE_EXIT);
   }
-  if (body.endsWith(DETACHED)) return { kind: 'skip', pid, reason: 'detached' };
-  return parseCallBody(pid, syscall, body);
+
+  private skip(reason: SkippedLine['reason']): LineKind {
+    this.reason = reason;
+    this.notice = undefined;
+    return (this.kind = LINE_SKIP);
+  }
+
+  private malformed(reason: string): LineKind {
+    this.reason = reason;
+    return (this.kind = LINE_MALFORMED);
+  }
+}
+
+export function parseStraceLine(line: string): StraceLine {
+  const scan = new LineScan();
+  scan.scan(line);
+  return scan.toLine();
 }
 
 /** Join the two halves of an interrupted call into one complete call record. */
 export function joinResumed(unfinished: UnfinishedLine, resumed: ResumedLine): SyscallLine | MalformedLine {
-  const call = parseCallBody(unfinished.pid, unfinished.syscall, unfinished.argsText + resumed.tail);
-  if (call.kind === 'call') call.resumed = true;
-  return call;
+  const text = unfinished.argsText + resumed.tail;
+  const call = new ScannedCall();
+  const bad = call.scan(text, 0, text.length);
+  if (bad !== undefined) return malformed(bad);
+  const line = call.toLine(unfinished.pid, unfinished.syscall);
+  line.resumed = true;
+  return line;
 }
 
-/** Parse `args) = result` (the text after `name(`). */
-export function parseCallBody(pid: number, syscall: string, body: string): SyscallLine | MalformedLine {
-  const args: string[] = [];
-  const close = splitArgs(body, args);
-  if (close < 0) return malformed('unterminated arguments');
-  const result = parseResult(body, close + 1);
-  if (result === undefined) return malformed('no result');
-  return { kind: 'call', pid, syscall, args, result };
-}
-
-/**
- * Split the top-level arguments of `text` (starting just after the opening parenthesis) into
- * `out`; returns the index of the closing parenthesis or -1 when the text ends first.
- */
-export function splitArgs(text: string, out: string[]): number {
-  const n = text.length;
-  let depth = 0;
-  let argStart = 0;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    switch (c) {
-      case 0x22: { // "
-        i = skipQuoted(text, i + 1);
-        if (i < 0) return -1;
-        break;
-      }
-      case 0x3c: { // < opens a -y annotation after an fd number or AT_FDCWD
-        const p = i > 0 ? text.charCodeAt(i - 1) : 0;
-        if ((p >= 0x30 && p <= 0x39) || p === 0x44 /* D */) {
-          i = skipAnnotation(text, i + 1);
-          if (i < 0) return -1;
-        }
-        break;
-      }
-      case 0x2f: // /* comment */
-        if (text.charCodeAt(i + 1) === 0x2a) {
-          const e = text.indexOf('*/', i + 2);
-          if (e < 0) return -1;
-          i = e + 1;
-        }
-        break;
-      case 0x28: case 0x5b: case 0x7b: // ( [ {
-        depth++;
-        break;
-      case 0x5d: case 0x7d: // ] }
-        if (depth > 0) depth--;
-        break;
-      case 0x29: // )
-        if (depth > 0) {
-          depth--;
-          break;
-        }
-        pushArg(text, argStart, i, out);
-        return i;
-      case 0x2c: // ,
-        if (depth === 0) {
-          pushArg(text, argStart, i, out);
-          argStart = i + 1;
-        }
-        break;
+/** Numeric value of the result text[start, end); undefined for `?` and anything unreadable. */
+function numericValue(text: string, start: number, end: number): number | undefined {
+  // Fast path: a plain decimal (`3`, `-1`, `2160`) short enough to be exact.
+  let i = start;
+  const negative = text.charCodeAt(i) === 0x2d;
+  if (negative) i++;
+  if (end > i && end - i <= 15) {
+    let v = 0;
+    for (; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      v = v * 10 + (c - 0x30);
     }
+    if (i === end) return negative ? -v : v;
   }
-  return -1;
+  return numericValueOf(text.slice(start, end));
 }
 
-function pushArg(text: string, start: number, end: number, out: string[]): void {
-  while (start < end && text.charCodeAt(start) === 0x20) start++;
-  while (end > start && text.charCodeAt(end - 1) === 0x20) end--;
-  if (end > start || out.length > 0) out.push(text.slice(start, end));
-}
-
-/** Index of the closing quote of a string whose content starts at `i`, or -1. */
-function skipQuoted(text: string, i: number): number {
-  // strace escapes every `"` inside a string, so the first quote not preceded by an odd
-  // number of backslashes ends it; indexOf jumps over the (long) string bodies quickly.
-  for (;;) {
-    const q = text.indexOf('"', i);
-    if (q < 0) return -1;
-    let b = q - 1;
-    while (b >= i && text.charCodeAt(b) === 0x5c) b--;
-    if ((q - 1 - b) % 2 === 0) return q;
-    i = q + 1;
-  }
-}
-
-/** Index of the `>` closing a -y annotation whose content starts at `i`, or -1. */
-function skipAnnotation(text: string, i: number): number {
-  // strace prints a `>` inside a -y path as `\76`, so the first `>` is the closing one.
-  return text.indexOf('>', i);
-}
-
-function parseResult(text: string, i: number): SyscallResult | undefined {
-  const n = text.length;
-  while (i < n && text.charCodeAt(i) === 0x20) i++;
-  if (i >= n || text.charCodeAt(i) !== 0x3d /* = */) return undefined;
-  i++;
-  while (i < n && text.charCodeAt(i) === 0x20) i++;
-  const start = i;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === 0x20 || c === 0x3c) break;
-    i++;
-  }
-  if (i === start) return undefined;
-  const raw = text.slice(start, i);
-  const result: SyscallResult = { raw, value: numericValue(raw) };
-  if (i < n && text.charCodeAt(i) === 0x3c) {
-    const close = skipAnnotation(text, i + 1);
-    if (close < 0) return undefined;
-    result.fdPath = unescapeC(text, i + 1, close);
-    i = close + 1;
-  }
-  if (result.value !== undefined && result.value < 0) {
-    while (i < n && text.charCodeAt(i) === 0x20) i++;
-    const e = i;
-    while (i < n && isErrnoChar(text.charCodeAt(i))) i++;
-    if (i > e) result.errno = text.slice(e, i);
-  }
-  return result;
-}
-
-function numericValue(raw: string): number | undefined {
+function numericValueOf(raw: string): number | undefined {
   const c = raw.charCodeAt(0);
   if (c === 0x30 && raw.length > 2 && (raw.charCodeAt(1) | 0x20) === 0x78) {
     const v = Number.parseInt(raw.slice(2), 16);
@@ -282,6 +471,30 @@ export function decodeFdArg(arg: string): FdArg | undefined {
   return { fd, path: unescapeC(arg, lt + 1, arg.length - 1) };
 }
 
+/**
+ * decodeFdArg for the argument text[start, end), without building objects: the decoded -y
+ * path, NO_FD_PATH for an fd printed without one, or undefined when the text is not an fd.
+ */
+export function fdArgPath(text: string, start: number, end: number): string | typeof NO_FD_PATH | undefined {
+  let lt = start;
+  let digits = true;
+  for (; lt < end; lt++) {
+    const c = text.charCodeAt(lt);
+    if (c === 0x3c) break;
+    if (c < 0x30 || c > 0x39) digits = false;
+  }
+  // A few plain digits are the usual fd; anything else gets decodeFdArg's exact Number() rules.
+  if (!digits || lt === start || lt - start > 15) {
+    const head = text.slice(start, lt);
+    if (head !== 'AT_FDCWD' && (head.length === 0 || !Number.isInteger(Number(head)))) return undefined;
+  }
+  if (lt === end) return NO_FD_PATH;
+  if (text.charCodeAt(end - 1) !== 0x3e) return undefined;
+  return unescapeC(text, lt + 1, end - 1);
+}
+
+export const NO_FD_PATH = null;
+
 function parseNotice(pid: number, text: string): ExitLine | SkippedLine | MalformedLine {
   if (!text.startsWith('+++ ') || !text.endsWith(' +++')) return malformed('bad +++ line');
   const body = text.slice(4, text.length - 4);
@@ -302,9 +515,9 @@ function isNameChar(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || (c >= 0x41 && c <= 0x5a) || c === 0x3f;
 }
 
-function isName(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) if (!isNameChar(s.charCodeAt(i))) return false;
+function isName(text: string, start: number, end: number): boolean {
+  if (end === start) return false;
+  for (let i = start; i < end; i++) if (!isNameChar(text.charCodeAt(i))) return false;
   return true;
 }
 

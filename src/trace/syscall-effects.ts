@@ -1,11 +1,15 @@
-import { decodeCString, decodeCStringValue, unescapeC } from './c-string.js';
+import { unescapeC } from './c-string.js';
 import { resolvePath, type ResolvedPath } from './path-resolve.js';
-import { decodeFdArg, type SyscallLine } from './strace-line.js';
-import type { AccessKind, SummaryBuilder } from './trace-summary.js';
+import { fdArgPath, NO_FD_PATH, type ScannedCall } from './strace-line.js';
+import { equalsAt, hasBackslash, indexBefore, matchesAt, skipQuoted } from './text-scan.js';
+import { own, type AccessKind, type PathRecord, type SummaryBuilder } from './trace-summary.js';
 
 /**
  * What each traced file syscall means for the file set. Process syscalls (clone, exit_group)
  * are trace-state.ts's business; everything else not listed here is ignored.
+ *
+ * Handlers read the arguments they need straight from the scanned line (positions, see
+ * ScannedCall) and cut a string only for a path they keep: this runs for most trace lines.
  */
 
 /** A process's working directory; shared by reference between CLONE_FS threads. */
@@ -14,7 +18,7 @@ export interface Cwd {
 }
 
 /** `name` is the table's own copy of the syscall name: interned, so per-path dedupe is cheap. */
-type Handler = (call: SyscallLine, name: string, cwd: Cwd, out: SummaryBuilder) => void;
+type Handler = (call: ScannedCall, name: string, cwd: Cwd, out: SummaryBuilder) => void;
 
 /** Failures that say nothing about whether the path exists. */
 const UNINFORMATIVE_ERRNOS = new Set([
@@ -24,15 +28,16 @@ const UNINFORMATIVE_ERRNOS = new Set([
 
 const NO_DIRFD = -1;
 
-/** Record what `call` did; `cwd` is the calling process's working directory. */
-export function applySyscallEffects(call: SyscallLine, cwd: Cwd, out: SummaryBuilder): void {
-  const entry = HANDLERS.get(call.syscall);
-  if (entry !== undefined) entry.run(call, entry.name, cwd, out);
+export interface SyscallEffect {
+  /** The table's own copy of the syscall name: interned, so per-path dedupe is cheap. */
+  name: string;
+  /** Record what the call did; `cwd` is the calling process's working directory. */
+  run: Handler;
 }
 
-/** Names of the syscalls that affect the summary (the parser skips argument work for others). */
-export function hasSyscallEffects(syscall: string): boolean {
-  return HANDLERS.has(syscall);
+/** The effect of a file syscall, undefined for syscalls that do not touch the file set. */
+export function syscallEffect(syscall: string): SyscallEffect | undefined {
+  return HANDLERS.get(syscall);
 }
 
 /**
@@ -40,84 +45,104 @@ export function hasSyscallEffects(syscall: string): boolean {
  * cwd). An empty path or NULL means the fd itself (AT_EMPTY_PATH, utimensat(fd, NULL)).
  * Learns the cwd from `AT_FDCWD</path>`, which the kernel reports after symlink resolution.
  */
-function target(call: SyscallLine, cwd: Cwd, dirfdIdx: number, pathIdx: number): ResolvedPath | undefined {
-  const arg = call.args[pathIdx];
-  if (arg === undefined) return undefined;
+function target(call: ScannedCall, cwd: Cwd, dirfdIdx: number, pathIdx: number): ResolvedPath | undefined {
+  if (pathIdx >= call.argc) return undefined;
+  const text = call.text;
   let base: string | undefined = cwd.path;
   if (dirfdIdx !== NO_DIRFD) {
-    const fdArg = call.args[dirfdIdx];
-    if (fdArg === undefined) return undefined;
-    if (fdArg.startsWith('AT_FDCWD')) {
-      const fdPath = annotationOf(fdArg, 8);
-      if (fdPath !== undefined) base = cwd.path = fdPath;
+    if (dirfdIdx >= call.argc) return undefined;
+    const start = call.argStart(dirfdIdx);
+    const end = call.argEnd(dirfdIdx);
+    if (end - start >= 8 && matchesAt(text, start, 'AT_FDCWD')) {
+      base = learnCwd(cwd, text, start + 8, end);
     } else {
-      const fd = decodeFdArg(fdArg);
-      if (fd === undefined) return undefined;
-      base = fd.path === undefined ? undefined : usableFdPath(fd.path);
+      const fdPath = fdArgPath(text, start, end);
+      if (fdPath === undefined) return undefined;
+      base = fdPath === NO_FD_PATH ? undefined : usableFdPath(fdPath);
     }
   }
-  if (arg === 'NULL') return base === undefined ? undefined : { path: base };
-  const p = decodeCStringValue(arg);
-  if (p === undefined) return undefined;
-  if (p === '') return base !== undefined && dirfdIdx !== NO_DIRFD && hasEmptyPathFlag(call) ? { path: base } : undefined;
+  const start = call.argStart(pathIdx);
+  const end = call.argEnd(pathIdx);
+  const c = text.charCodeAt(start);
+  if (c !== 0x22 /* " */) {
+    // Not a string: NULL (the fd itself), or a pointer strace could not read.
+    const isNull = end - start === 4 && matchesAt(text, start, 'NULL');
+    return isNull && base !== undefined ? { path: base } : undefined;
+  }
+  const close = skipQuoted(text, start + 1, end);
+  if (close < 0) return undefined;
+  if (close === start + 1) {
+    return base !== undefined && dirfdIdx !== NO_DIRFD && call.argsInclude('AT_EMPTY_PATH') ? { path: base } : undefined;
+  }
+  const p = unescapeC(text, start + 1, close);
   if (p.charCodeAt(0) === 0x2f) return resolvePath('/', p);
   return base === undefined ? undefined : resolvePath(base, p);
 }
 
-/** The usable path in `<...>` starting at `at` (`AT_FDCWD</x>` with at = 8), if any. */
-function annotationOf(arg: string, at: number): string | undefined {
-  if (arg.length <= at + 2 || arg.charCodeAt(at) !== 0x3c || arg.charCodeAt(arg.length - 1) !== 0x3e) return undefined;
-  return usableFdPath(unescapeC(arg, at + 1, arg.length - 1));
+/**
+ * The cwd shown by `AT_FDCWD</path>` (the annotation starting at `at`), which becomes the
+ * process's cwd; the cwd as it was when there is no usable annotation. Nearly every line
+ * shows the cwd unchanged, so that case is checked in place, without cutting a string.
+ */
+function learnCwd(cwd: Cwd, text: string, at: number, end: number): string {
+  if (end - at <= 2 || text.charCodeAt(at) !== 0x3c || text.charCodeAt(end - 1) !== 0x3e) return cwd.path;
+  const known = cwd.path;
+  if (equalsAt(text, at + 1, end - 1, known) && !hasBackslash(text, at + 1, end - 1)) return known;
+  const path = usableFdPath(unescapeC(text, at + 1, end - 1));
+  if (path !== undefined) cwd.path = own(path);
+  return cwd.path;
 }
 
 /** Real paths start with `/`; `pipe:[12]`, `socket:[3]`, `anon_inode:...` are not files. */
 export function usableFdPath(path: string): string | undefined {
   if (path.charCodeAt(0) !== 0x2f) return undefined;
-  return path.endsWith(' (deleted)') ? undefined : path;
+  return path.charCodeAt(path.length - 1) === 0x29 /* ) */ && path.endsWith(' (deleted)') ? undefined : path;
 }
 
-function hasEmptyPathFlag(call: SyscallLine): boolean {
-  for (const a of call.args) if (a.includes('AT_EMPTY_PATH')) return true;
-  return false;
+const OK = 0;
+const MISSING = 1;
+const EXISTS = 2;
+const UNKNOWN = 3;
+const IGNORE = 4;
+type Outcome = typeof OK | typeof MISSING | typeof EXISTS | typeof UNKNOWN | typeof IGNORE;
+
+function outcomeOf(call: ScannedCall): Outcome {
+  const { value, errno } = call;
+  if (value === undefined) return UNKNOWN;
+  if (value >= 0) return OK;
+  if (errno === 'ENOENT' || errno === 'ENOTDIR') return MISSING;
+  if (errno === undefined || UNINFORMATIVE_ERRNOS.has(errno)) return IGNORE;
+  return EXISTS;
 }
 
-type Outcome = 'ok' | 'missing' | 'exists' | 'unknown' | 'ignore';
-
-function outcomeOf(call: SyscallLine): Outcome {
-  const { value, errno } = call.result;
-  if (value === undefined) return 'unknown';
-  if (value >= 0) return 'ok';
-  if (errno === 'ENOENT' || errno === 'ENOTDIR') return 'missing';
-  if (errno === undefined || UNINFORMATIVE_ERRNOS.has(errno)) return 'ignore';
-  return 'exists';
-}
-
-/** Record a use of `t` by `call`; returns whether the call succeeded. */
-function record(call: SyscallLine, name: string, t: ResolvedPath | undefined, access: AccessKind, out: SummaryBuilder): boolean {
-  if (t === undefined) return false;
+/** Record a use of `t` by `call`; returns the path's record when the call succeeded. */
+function record(call: ScannedCall, name: string, t: ResolvedPath | undefined, access: AccessKind, out: SummaryBuilder): PathRecord | undefined {
+  if (t === undefined) return undefined;
   switch (outcomeOf(call)) {
-    case 'ok':
-      out.use(t.path, name, access, t.raw);
-      return true;
-    case 'missing':
-      out.miss(t.path, name, call.result.errno!, t.raw);
-      return false;
-    case 'exists':
-      out.use(t.path, name, 'stat', t.raw, call.result.errno);
-      return false;
-    case 'unknown':
+    case OK: {
+      const rec = out.record(t.path);
+      out.use(rec, name, access, t.raw);
+      return rec;
+    }
+    case MISSING:
+      out.miss(out.record(t.path), name, call.errno!, t.raw);
+      return undefined;
+    case EXISTS:
+      out.use(out.record(t.path), name, 'stat', t.raw, call.errno);
+      return undefined;
+    case UNKNOWN:
       // The call never returned (the process died in it): keep the path, to be safe.
-      out.use(t.path, name, 'stat', t.raw);
-      return false;
-    case 'ignore':
-      return false;
+      out.use(out.record(t.path), name, 'stat', t.raw);
+      return undefined;
+    case IGNORE:
+      return undefined;
   }
 }
 
 /** For calls that create their path: success means it did not exist before. */
-function recordCreate(call: SyscallLine, name: string, t: ResolvedPath | undefined, out: SummaryBuilder): void {
+function recordCreate(call: ScannedCall, name: string, t: ResolvedPath | undefined, out: SummaryBuilder): void {
   if (t === undefined) return;
-  if (outcomeOf(call) === 'ok') out.create(t.path, name);
+  if (outcomeOf(call) === OK) out.create(out.record(t.path), name);
   else record(call, name, t, 'stat', out);
 }
 
@@ -127,23 +152,52 @@ function pathCall(dirfdIdx: number, pathIdx: number, access: AccessKind): Handle
   };
 }
 
+const O_PATH = 1;
+const O_WRONLY = 2;
+const O_RDWR = 4;
+const O_CREAT = 8;
+
+const OPEN_FLAGS: readonly (readonly [string, number])[] = [['O_PATH', O_PATH], ['O_WRONLY', O_WRONLY], ['O_RDWR', O_RDWR], ['O_CREAT', O_CREAT]];
+
+/** The open flags that matter here, from the flags argument (or the fixed flags of creat). */
+function openFlags(call: ScannedCall, flagsIdx: number, fixedFlags: string | undefined): number {
+  if (fixedFlags !== undefined) return flagsIn(fixedFlags, 0, fixedFlags.length);
+  return flagsIdx < call.argc ? flagsIn(call.text, call.argStart(flagsIdx), call.argEnd(flagsIdx)) : 0;
+}
+
+/** OPEN_FLAGS found anywhere in text[start, end) (as `includes` would), visiting each `O_` once. */
+function flagsIn(text: string, start: number, end: number): number {
+  let flags = 0;
+  for (let at = indexBefore(text, 'O_', start, end); at >= 0; at = indexBefore(text, 'O_', at + 1, end)) {
+    for (const [word, bit] of OPEN_FLAGS) if (at + word.length <= end && matchesAt(text, at, word)) flags |= bit;
+  }
+  return flags;
+}
+
 function openCall(dirfdIdx: number, pathIdx: number, flagsIdx: number, fixedFlags?: string): Handler {
   return (call, name, cwd, out) => {
     const t = target(call, cwd, dirfdIdx, pathIdx);
     if (t === undefined) return;
-    const flags = fixedFlags ?? call.args[flagsIdx] ?? '';
-    const access: AccessKind = flags.includes('O_PATH')
-      ? 'stat'
-      : flags.includes('O_WRONLY') || flags.includes('O_RDWR') ? 'write' : 'read';
-    if (!record(call, name, t, access, out)) return;
-    if (flags.includes('O_RDWR')) out.use(t.path, name, 'read', t.raw);
-    if (flags.includes('O_CREAT')) out.create(t.path, name);
-    const fdPath = call.result.fdPath === undefined ? undefined : usableFdPath(call.result.fdPath);
-    if (fdPath !== undefined && fdPath !== t.path) {
-      out.use(fdPath, name, access);
-      out.resolvedTo(t.path, fdPath);
+    const flags = openFlags(call, flagsIdx, fixedFlags);
+    const access: AccessKind = flags & O_PATH ? 'stat' : flags & (O_WRONLY | O_RDWR) ? 'write' : 'read';
+    const rec = record(call, name, t, access, out);
+    if (rec === undefined) return;
+    if (flags & O_RDWR) out.use(rec, name, 'read', t.raw);
+    if (flags & O_CREAT) out.create(rec, name);
+    const fdPath = resultPathOtherThan(call, t.path);
+    if (fdPath !== undefined) {
+      out.use(out.record(fdPath), name, access);
+      out.resolvedTo(rec, fdPath);
     }
   };
+}
+
+/** The usable -y path of the returned fd, when it differs from `path` (a symlink was followed). */
+function resultPathOtherThan(call: ScannedCall, path: string): string | undefined {
+  if (call.fdPathIs(path)) return undefined; // the usual case, checked without decoding
+  const fdPath = call.fdPath();
+  const usable = fdPath === undefined ? undefined : usableFdPath(fdPath);
+  return usable === path ? undefined : usable;
 }
 
 function createCall(dirfdIdx: number, pathIdx: number): Handler {
@@ -154,8 +208,8 @@ function renameCall(oldDirIdx: number, oldIdx: number, newDirIdx: number, newIdx
   return (call, name, cwd, out) => {
     const from = target(call, cwd, oldDirIdx, oldIdx);
     const to = target(call, cwd, newDirIdx, newIdx);
-    if (!record(call, name, from, 'remove', out) || from === undefined || to === undefined) return;
-    out.create(to.path, name);
+    if (record(call, name, from, 'remove', out) === undefined || from === undefined || to === undefined) return;
+    out.create(out.record(to.path), name);
     out.rename(from.path, to.path);
   };
 }
@@ -163,8 +217,8 @@ function renameCall(oldDirIdx: number, oldIdx: number, newDirIdx: number, newIdx
 function linkCall(oldDirIdx: number, oldIdx: number, newDirIdx: number, newIdx: number): Handler {
   return (call, name, cwd, out) => {
     const to = target(call, cwd, newDirIdx, newIdx);
-    if (record(call, name, target(call, cwd, oldDirIdx, oldIdx), 'stat', out) && to !== undefined) {
-      out.create(to.path, name);
+    if (record(call, name, target(call, cwd, oldDirIdx, oldIdx), 'stat', out) !== undefined && to !== undefined) {
+      out.create(out.record(to.path), name);
     }
   };
 }
@@ -172,31 +226,37 @@ function linkCall(oldDirIdx: number, oldIdx: number, newDirIdx: number, newIdx: 
 function chdirCall(dirfdIdx: number, pathIdx: number): Handler {
   return (call, name, cwd, out) => {
     const t = target(call, cwd, dirfdIdx, pathIdx);
-    if (record(call, name, t, 'chdir', out) && t !== undefined) cwd.path = t.path;
+    if (record(call, name, t, 'chdir', out) !== undefined && t !== undefined) cwd.path = own(t.path);
   };
 }
 
-function fdCall(access: AccessKind, onSuccess?: (path: string, out: SummaryBuilder, cwd: Cwd) => void): Handler {
-  return (call, name, cwd, out) => {
-    const fd = decodeFdArg(call.args[0] ?? '');
-    const path = fd?.path === undefined ? undefined : usableFdPath(fd.path);
+function fdCall(access: AccessKind, onSuccess?: (rec: PathRecord, out: SummaryBuilder, cwd: Cwd) => void): Handler {
+  return (call, name, _cwd, out) => {
+    if (call.argc === 0) return;
+    const fdPath = fdArgPath(call.text, call.argStart(0), call.argEnd(0));
+    const path = fdPath === undefined || fdPath === NO_FD_PATH ? undefined : usableFdPath(fdPath);
     if (path === undefined) return;
-    if (record(call, name, { path }, access, out)) onSuccess?.(path, out, cwd);
+    const rec = record(call, name, { path }, access, out);
+    if (rec !== undefined) onSuccess?.(rec, out, _cwd);
   };
 }
 
 function execCall(dirfdIdx: number, pathIdx: number): Handler {
   return (call, name, cwd, out) => {
     const t = target(call, cwd, dirfdIdx, pathIdx);
-    if (!record(call, name, t, 'exec', out) || t === undefined) return;
-    out.exec(t.path, firstArrayString(call.args[pathIdx + 1]));
+    const rec = record(call, name, t, 'exec', out);
+    if (rec !== undefined) out.exec(rec, firstArrayString(call, pathIdx + 1));
   };
 }
 
 /** The first string of a printed array (`["ls", "-l"]` -> `ls`). */
-function firstArrayString(arg: string | undefined): string | undefined {
-  if (arg === undefined || arg.charCodeAt(0) !== 0x5b) return undefined;
-  return decodeCString(arg.slice(1))?.value;
+function firstArrayString(call: ScannedCall, i: number): string | undefined {
+  if (i >= call.argc) return undefined;
+  const start = call.argStart(i);
+  const end = call.argEnd(i);
+  if (end - start < 2 || call.text.charCodeAt(start) !== 0x5b || call.text.charCodeAt(start + 1) !== 0x22) return undefined;
+  const close = skipQuoted(call.text, start + 2, end);
+  return close < 0 ? undefined : unescapeC(call.text, start + 2, close);
 }
 
 const stat = (pathIdx = 0): Handler => pathCall(NO_DIRFD, pathIdx, 'stat');
@@ -240,7 +300,7 @@ const HANDLERS = new Map<string, { name: string; run: Handler }>(([
   ['chdir', chdirCall(NO_DIRFD, 0)],
   // chroot is recorded but not followed: later paths are still taken as seen from `/`.
   ['chroot', pathCall(NO_DIRFD, 0, 'chdir')],
-  ['fchdir', fdCall('chdir', (path, _out, cwd) => { cwd.path = path; })],
-  ['getdents', fdCall('list', (path, out) => out.list(path))],
-  ['getdents64', fdCall('list', (path, out) => out.list(path))],
+  ['fchdir', fdCall('chdir', (rec, _out, cwd) => { cwd.path = rec.path; })],
+  ['getdents', fdCall('list', (rec, out) => out.list(rec))],
+  ['getdents64', fdCall('list', (rec, out) => out.list(rec))],
 ] as [string, Handler][]).map(([name, run]) => [name, { name, run }]));

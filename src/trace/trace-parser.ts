@@ -1,5 +1,5 @@
 import { LineSplitter } from './line-splitter.js';
-import { parseStraceLine } from './strace-line.js';
+import { LINE_EXIT, LINE_MALFORMED, LINE_SKIP, LineScan } from './strace-line.js';
 import { TraceParseError } from './trace-parse-error.js';
 import { TraceState } from './trace-state.js';
 import { DEFAULT_PSEUDO_ROOTS, SummaryBuilder, type LineCounts, type TraceRun, type TraceSummary } from './trace-summary.js';
@@ -36,6 +36,8 @@ export class TraceParser {
   };
   private readonly runs: TraceRun[] = [];
   private state: TraceState | undefined;
+  /** Reused for every line: scanning records positions and allocates next to nothing. */
+  private readonly line = new LineScan();
   private source: string | undefined;
   private lineNumber = 0;
 
@@ -56,22 +58,23 @@ export class TraceParser {
     const state = this.state ?? this.startState();
     this.counts.total++;
     this.lineNumber++;
-    const parsed = parseStraceLine(line.endsWith('\n') ? line.slice(0, -1) : line);
-    switch (parsed.kind) {
-      case 'malformed':
-        if (this.options.strict) throw new TraceParseError(parsed.reason, line, this.lineNumber, this.source);
+    const scan = this.line;
+    const end = line.length > 0 && line.charCodeAt(line.length - 1) === 0x0a ? line.length - 1 : line.length;
+    switch (scan.scan(line, end)) {
+      case LINE_MALFORMED:
+        if (this.options.strict) throw new TraceParseError(scan.reason, line, this.lineNumber, this.source);
         this.counts.malformed++;
         return;
-      case 'skip':
+      case LINE_SKIP:
         this.counts.skipped++;
         return;
-      case 'exit':
+      case LINE_EXIT:
         this.counts.skipped++;
-        state.handle(parsed);
+        state.handle(scan);
         return;
       default:
         this.counts.parsed++;
-        state.handle(parsed);
+        state.handle(scan);
     }
   }
 

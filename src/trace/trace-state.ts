@@ -1,6 +1,6 @@
-import { joinResumed, parseCallBody, type ExitLine, type ResumedLine, type SyscallLine, type UnfinishedLine } from './strace-line.js';
-import { applySyscallEffects, type Cwd } from './syscall-effects.js';
-import type { ExitStatus, LineCounts, SummaryBuilder, TraceRun } from './trace-summary.js';
+import { LINE_CALL, LINE_EXIT, LINE_RESUMED, LINE_UNFINISHED, LineScan, ScannedCall, type ExitLine } from './strace-line.js';
+import { syscallEffect, type Cwd } from './syscall-effects.js';
+import { own, type ExitStatus, type LineCounts, type SummaryBuilder, type TraceRun } from './trace-summary.js';
 
 /**
  * The processes of one strace run (one trace file): each pid's cwd and its half-printed
@@ -15,14 +15,19 @@ import type { ExitStatus, LineCounts, SummaryBuilder, TraceRun } from './trace-s
  * most recent process still inside a fork-like call, or failing that the run's initial cwd.
  */
 
-type ProcessLine = SyscallLine | UnfinishedLine | ResumedLine | ExitLine;
-
 interface Proc {
   pid: number;
   /** Thread group (process) id: the pid of the thread group leader. */
   tgid: number;
   cwd: Cwd;
-  pending?: UnfinishedLine;
+  pending?: PendingCall;
+}
+
+/** A call printed as `<unfinished ...>`, waiting for its `<... resumed>` line. */
+interface PendingCall {
+  syscall: string;
+  /** The arguments printed so far; owned copies (see `own`), as they may wait a long time. */
+  argsText: string;
 }
 
 const FORK_LIKE = new Set(['clone', 'clone2', 'clone3', 'fork', 'vfork']);
@@ -32,7 +37,8 @@ const ORPHAN_LINE_LIMIT = 4096;
 
 export class TraceState {
   private readonly procs = new Map<number, Proc>();
-  private readonly orphans = new Map<number, ProcessLine[]>();
+  /** Held-back lines per pid, as text (owned copies), scanned again when replayed. */
+  private readonly orphans = new Map<number, string[]>();
   /** Pids currently inside a fork-like call, oldest first. */
   private readonly forking = new Set<number>();
   private rootPid: number | undefined;
@@ -45,17 +51,19 @@ export class TraceState {
     private readonly counts: LineCounts,
   ) {}
 
-  handle(line: ProcessLine): void {
-    let proc = this.procs.get(line.pid);
+  /** A line scanned as a call, unfinished, resumed or exit line. */
+  handle(line: LineScan): void {
+    const pid = line.pid!;
+    let proc = this.procs.get(pid);
     if (proc === undefined) {
       if (this.rootPid === undefined) {
-        this.rootPid = line.pid;
-        proc = this.addProc(line.pid, line.pid, { path: this.initialCwd });
+        this.rootPid = pid;
+        proc = this.addProc(pid, pid, { path: this.initialCwd });
       } else if (this.forking.size > 0) {
-        this.holdBack(line);
+        this.holdBack(pid, line);
         return;
       } else {
-        proc = this.adopt(line.pid);
+        proc = this.adopt(pid);
       }
     }
     this.apply(proc, line);
@@ -64,14 +72,16 @@ export class TraceState {
   /** End of the file: settle held-back pids and calls that never resumed. */
   finish(source?: string): TraceRun {
     for (const pid of [...this.orphans.keys()]) this.adopt(pid);
+    const call = new ScannedCall();
     for (const proc of this.procs.values()) {
       const pending = proc.pending;
       if (pending === undefined) continue;
       this.counts.unfinishedAtEnd++;
       proc.pending = undefined;
       // The process died inside the call: its arguments still name what it was reaching for.
-      const call = parseCallBody(pending.pid, pending.syscall, pending.argsText + ') = ?');
-      if (call.kind === 'call' && !FORK_LIKE.has(call.syscall)) applySyscallEffects(call, proc.cwd, this.out);
+      const text = pending.argsText + ') = ?';
+      const effect = syscallEffect(pending.syscall);
+      if (effect !== undefined && call.scan(text, 0, text.length) === undefined) effect.run(call, effect.name, proc.cwd, this.out);
     }
     const run: TraceRun = { pids: this.procs.size };
     if (source !== undefined) run.source = source;
@@ -80,17 +90,17 @@ export class TraceState {
     return run;
   }
 
-  private apply(proc: Proc, line: ProcessLine): void {
+  private apply(proc: Proc, line: LineScan): void {
     switch (line.kind) {
-      case 'call':
-        this.onCall(proc, line);
+      case LINE_CALL:
+        this.onCall(proc, line.syscall, line.call);
         return;
-      case 'unfinished':
+      case LINE_UNFINISHED:
         if (proc.pending !== undefined) this.counts.unfinishedAtEnd++;
-        proc.pending = line;
+        proc.pending = { syscall: own(line.syscall), argsText: own(line.part()) };
         if (FORK_LIKE.has(line.syscall)) this.forking.add(proc.pid);
         return;
-      case 'resumed': {
+      case LINE_RESUMED: {
         const pending = proc.pending;
         if (pending === undefined || pending.syscall !== line.syscall) {
           this.counts.unmatchedResumed++;
@@ -98,9 +108,10 @@ export class TraceState {
         }
         proc.pending = undefined;
         this.forking.delete(proc.pid);
-        const call = joinResumed(pending, line);
-        if (call.kind === 'call') {
-          this.onCall(proc, call);
+        const text = pending.argsText + line.part();
+        // A resumed line has no call of its own: its ScannedCall is free for the joined one.
+        if (line.call.scan(text, 0, text.length) === undefined) {
+          this.onCall(proc, pending.syscall, line.call);
         } else {
           // Both halves looked fine but do not make a call: count the resumed line as malformed.
           this.counts.parsed--;
@@ -108,39 +119,38 @@ export class TraceState {
         }
         return;
       }
-      case 'exit':
-        if (line.pid === this.rootPid) {
-          this.exit = exitStatusOf(line);
+      case LINE_EXIT:
+        if (proc.pid === this.rootPid) {
+          this.exit = exitStatusOf(line.notice as ExitLine);
           this.exitFromNotice = true;
         }
         return;
     }
   }
 
-  private onCall(proc: Proc, call: SyscallLine): void {
-    const syscall = call.syscall;
+  private onCall(proc: Proc, syscall: string, call: ScannedCall): void {
+    // File syscalls first: they are most lines, and the tables do not overlap.
+    const effect = syscallEffect(syscall);
+    if (effect !== undefined) {
+      effect.run(call, effect.name, proc.cwd, this.out);
+      return;
+    }
     if (FORK_LIKE.has(syscall)) {
-      const child = call.result.value;
-      if (child !== undefined && child > 0) this.addChild(proc, child, call.args);
+      const child = call.value;
+      if (child !== undefined && child > 0) this.addChild(proc, child, call);
       return;
     }
     if (syscall === 'exit_group') {
       if (proc.tgid === this.rootPid && !this.exitFromNotice) {
-        const code = Number(call.args[0]);
+        const code = Number(call.arg(0));
         if (Number.isInteger(code)) this.exit = { code: code & 0xff };
       }
-      return;
     }
-    applySyscallEffects(call, proc.cwd, this.out);
   }
 
-  private addChild(parent: Proc, pid: number, args: string[]): void {
-    let shareFs = false;
-    let thread = false;
-    for (const arg of args) {
-      if (hasFlag(arg, 'CLONE_FS')) shareFs = true;
-      if (hasFlag(arg, 'CLONE_THREAD')) thread = true;
-    }
+  private addChild(parent: Proc, pid: number, call: ScannedCall): void {
+    const shareFs = hasFlag(call, 'CLONE_FS');
+    const thread = hasFlag(call, 'CLONE_THREAD');
     const cwd = shareFs ? parent.cwd : { path: parent.cwd.path };
     const tgid = thread ? parent.tgid : pid;
     const known = this.procs.get(pid);
@@ -159,11 +169,11 @@ export class TraceState {
     return proc;
   }
 
-  private holdBack(line: ProcessLine): void {
-    let held = this.orphans.get(line.pid);
-    if (held === undefined) this.orphans.set(line.pid, (held = []));
-    held.push(line);
-    if (held.length >= ORPHAN_LINE_LIMIT) this.adopt(line.pid);
+  private holdBack(pid: number, line: LineScan): void {
+    let held = this.orphans.get(pid);
+    if (held === undefined) this.orphans.set(pid, (held = []));
+    held.push(own(line.text.slice(0, line.end)));
+    if (held.length >= ORPHAN_LINE_LIMIT) this.adopt(pid);
   }
 
   /** Give a pid whose parent is unknown its best-guess cwd, then replay its held-back lines. */
@@ -180,22 +190,28 @@ export class TraceState {
     const held = this.orphans.get(proc.pid);
     if (held === undefined) return;
     this.orphans.delete(proc.pid);
-    for (const line of held) this.apply(proc, line);
+    // A scanner of its own: replay can happen while the caller's line is still being handled.
+    const line = new LineScan();
+    for (const text of held) {
+      line.scan(text);
+      this.apply(proc, line);
+    }
   }
 }
 
 function exitStatusOf(line: ExitLine): ExitStatus {
   if (line.signal === undefined) return { code: line.code ?? 0 };
-  return line.coreDumped ? { signal: line.signal, coreDumped: true } : { signal: line.signal };
+  const signal = own(line.signal);
+  return line.coreDumped ? { signal, coreDumped: true } : { signal };
 }
 
 /** `CLONE_FS` in `flags=CLONE_VM|CLONE_FS|...`, not a prefix of another flag name. */
-function hasFlag(text: string, flag: string): boolean {
+function hasFlag(call: ScannedCall, flag: string): boolean {
   let from = 0;
   for (;;) {
-    const i = text.indexOf(flag, from);
+    const i = call.argsIndexOf(flag, from);
     if (i < 0) return false;
-    const next = text.charCodeAt(i + flag.length);
+    const next = call.text.charCodeAt(i + flag.length);
     if (!((next >= 0x41 && next <= 0x5a) || next === 0x5f)) return true;
     from = i + flag.length;
   }

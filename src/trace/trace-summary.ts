@@ -108,20 +108,60 @@ const ACCESS_BIT: Readonly<Record<AccessKind, number>> = {
   chdir: 1, exec: 2, list: 4, read: 8, readlink: 16, remove: 32, stat: 64, write: 128,
 };
 
-// Per-path accumulators: a bitmask and short arrays (a path is touched by a handful of
-// syscalls), cheaper than Sets on the hot path.
-interface UseAcc {
-  access: number;
-  syscalls: string[];
-  raw?: string[];
-  realPaths?: string[];
-  errnos?: string[];
+/**
+ * An immutable, sorted set of short names (syscalls, errnos), shared by every path that has
+ * the same set. A path is touched by a handful of syscalls and the same handfuls recur, so
+ * paths hold a reference to a shared set: adding a name already there touches only the
+ * (cache-hot) set, not a per-path array. Sets are canonical within one NameSets.
+ */
+class NameSet {
+  /** The set with one more name, once computed. */
+  readonly next = new Map<string, NameSet>();
+  constructor(readonly names: readonly string[]) {}
 }
 
-interface MissAcc {
-  syscalls: string[];
-  errnos: string[];
-  raw?: string[];
+class NameSets {
+  readonly empty = new NameSet([]);
+  private readonly byNames = new Map<string, NameSet>([['', this.empty]]);
+
+  with(set: NameSet, name: string): NameSet {
+    if (set.names.includes(name)) return set;
+    let next = set.next.get(name);
+    if (next === undefined) {
+      const names = [...set.names, own(name)].sort();
+      const key = names.join('\0');
+      next = this.byNames.get(key);
+      if (next === undefined) this.byNames.set(key, (next = new NameSet(names)));
+      set.next.set(own(name), next);
+    }
+    return next;
+  }
+}
+
+/**
+ * Everything known about one path. The hot path finds it with one map lookup and then
+ * updates plain fields, instead of looking the path up again in a map per list.
+ */
+class PathRecord {
+  /** ACCESS_BIT flags of successful (or existence-proving) uses; 0: never used. */
+  access = 0;
+  useSyscalls: NameSet;
+  useErrnos: NameSet;
+  /** Joined forms containing `..` (see PathUse.raw), for uses and for misses. */
+  useRaw: string[] | undefined;
+  realPaths: string[] | undefined;
+  /** Syscalls that found the path missing; the empty set: never missed. */
+  missSyscalls: NameSet;
+  missErrnos: NameSet;
+  missRaw: string[] | undefined;
+  /** Syscalls that created the path; the empty set: never created. */
+  createdBy: NameSet;
+  listed = false;
+  exec: { count: number; argv0: Set<string> } | undefined;
+
+  constructor(readonly path: string, readonly pseudo: boolean, empty: NameSet) {
+    this.useSyscalls = this.useErrnos = this.missSyscalls = this.missErrnos = this.createdBy = empty;
+  }
 }
 
 function addUnique(list: string[], value: string): void {
@@ -133,20 +173,21 @@ function addUnique(list: string[], value: string): void {
  * into their parent, and the parent here is a whole chunk of the trace (up to 1 MiB): keeping
  * a path as a map key would otherwise keep its chunk alive.
  */
-function own(s: string): string {
+export function own(s: string): string {
   return (' ' + s).slice(1);
 }
 
-/** Accumulates path events; memory grows with distinct paths, not with trace length. */
+/**
+ * Accumulates path events; memory grows with distinct paths, not with trace length.
+ * `record(path)` gives a path's PathRecord (the one map lookup per path and call); the other
+ * methods update a record.
+ */
 export class SummaryBuilder {
-  private readonly used = new Map<string, UseAcc>();
-  private readonly pseudoUsed = new Map<string, UseAcc>();
-  private readonly missing = new Map<string, MissAcc>();
-  private readonly pseudoMissing = new Map<string, MissAcc>();
-  private readonly created = new Map<string, Set<string>>();
-  private readonly executed = new Map<string, { count: number; argv0: Set<string> }>();
-  private readonly listed = new Set<string>();
+  private readonly paths = new Map<string, PathRecord>();
   private readonly renamed = new Map<string, RenamedPath>();
+  private readonly sets = new NameSets();
+  /** The last record returned: consecutive calls often name the same path (open, then fstat). */
+  private last: PathRecord | undefined;
 
   /** Second characters of the pseudo roots: most paths are rejected on one char compare. */
   private readonly pseudoSecondChars: Set<number>;
@@ -161,54 +202,48 @@ export class SummaryBuilder {
     return false;
   }
 
-  use(path: string, syscall: string, access: AccessKind, raw?: string, errno?: string): void {
-    const map = this.isPseudo(path) ? this.pseudoUsed : this.used;
-    let acc = map.get(path);
-    if (acc === undefined) {
-      acc = { access: 0, syscalls: [] };
-      map.set(own(path), acc);
+  record(path: string): PathRecord {
+    if (this.last !== undefined && this.last.path === path) return this.last;
+    let rec = this.paths.get(path);
+    if (rec === undefined) {
+      const key = own(path);
+      rec = new PathRecord(key, this.isPseudo(key), this.sets.empty);
+      this.paths.set(key, rec);
     }
-    acc.access |= ACCESS_BIT[access];
-    addUnique(acc.syscalls, syscall);
-    if (raw !== undefined) addUnique((acc.raw ??= []), raw);
-    if (errno !== undefined) addUnique((acc.errnos ??= []), errno);
+    return (this.last = rec);
   }
 
-  /** Record that opening `path` gave an fd whose real path is `realPath`. */
-  resolvedTo(path: string, realPath: string): void {
-    if (realPath === path) return;
-    const acc = (this.isPseudo(path) ? this.pseudoUsed : this.used).get(path);
-    if (acc !== undefined) addUnique((acc.realPaths ??= []), realPath);
+  use(rec: PathRecord, syscall: string, access: AccessKind, raw?: string, errno?: string): void {
+    rec.access |= ACCESS_BIT[access];
+    rec.useSyscalls = this.sets.with(rec.useSyscalls, syscall);
+    if (raw !== undefined) addUnique((rec.useRaw ??= []), raw);
+    if (errno !== undefined) rec.useErrnos = this.sets.with(rec.useErrnos, errno);
   }
 
-  miss(path: string, syscall: string, errno: string, raw?: string): void {
-    const map = this.isPseudo(path) ? this.pseudoMissing : this.missing;
-    let acc = map.get(path);
-    if (acc === undefined) {
-      acc = { syscalls: [], errnos: [] };
-      map.set(own(path), acc);
-    }
-    addUnique(acc.syscalls, syscall);
-    addUnique(acc.errnos, errno);
-    if (raw !== undefined) addUnique((acc.raw ??= []), raw);
+  /** Record that opening `rec`'s path (already used) gave an fd whose real path is `realPath`. */
+  resolvedTo(rec: PathRecord, realPath: string): void {
+    if (realPath !== rec.path && rec.access !== 0) addUnique((rec.realPaths ??= []), realPath);
   }
 
-  create(path: string, syscall: string): void {
-    if (this.isPseudo(path)) return; // `>/dev/null` opens with O_CREAT; nothing is created
-    let set = this.created.get(path);
-    if (set === undefined) this.created.set(own(path), (set = new Set()));
-    set.add(own(syscall));
+  miss(rec: PathRecord, syscall: string, errno: string, raw?: string): void {
+    rec.missSyscalls = this.sets.with(rec.missSyscalls, syscall);
+    rec.missErrnos = this.sets.with(rec.missErrnos, errno);
+    if (raw !== undefined) addUnique((rec.missRaw ??= []), raw);
   }
 
-  exec(path: string, argv0: string | undefined): void {
-    let acc = this.executed.get(path);
-    if (acc === undefined) this.executed.set(own(path), (acc = { count: 0, argv0: new Set() }));
-    acc.count++;
-    if (argv0 !== undefined && !acc.argv0.has(argv0)) acc.argv0.add(own(argv0));
+  create(rec: PathRecord, syscall: string): void {
+    // `>/dev/null` opens with O_CREAT; nothing is created
+    if (!rec.pseudo) rec.createdBy = this.sets.with(rec.createdBy, syscall);
   }
 
-  list(path: string): void {
-    if (!this.isPseudo(path) && !this.listed.has(path)) this.listed.add(own(path));
+  exec(rec: PathRecord, argv0: string | undefined): void {
+    const exec = (rec.exec ??= { count: 0, argv0: new Set() });
+    exec.count++;
+    if (argv0 !== undefined && !exec.argv0.has(argv0)) exec.argv0.add(own(argv0));
+  }
+
+  list(rec: PathRecord): void {
+    if (!rec.pseudo) rec.listed = true;
   }
 
   rename(from: string, to: string): void {
@@ -219,46 +254,46 @@ export class SummaryBuilder {
   build(lines: LineCounts, runs: TraceRun[]): TraceSummary {
     const pids = runs.reduce((sum, run) => sum + run.pids, 0);
     const exit = runs[0]?.exit;
-    return {
-      used: usesOf(this.used),
-      missing: missesOf(this.missing),
-      executed: sortedKeys(this.executed).map((path) => {
-        const acc = this.executed.get(path)!;
-        return { path, count: acc.count, argv0: [...acc.argv0].sort() };
-      }),
-      created: sortedKeys(this.created).map((path) => ({ path, syscalls: [...this.created.get(path)!].sort() })),
-      listed: [...this.listed].sort(),
+    const summary: TraceSummary = {
+      used: [],
+      missing: [],
+      executed: [],
+      created: [],
+      listed: [],
       renamed: [...this.renamed.values()],
-      pseudo: { used: usesOf(this.pseudoUsed), missing: missesOf(this.pseudoMissing) },
+      pseudo: { used: [], missing: [] },
       pids,
       lines: { ...lines },
       ...(exit === undefined ? {} : { exit }),
       runs,
     };
+    // One sort of all records gives every list in path order.
+    const records = [...this.paths.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (const rec of records) {
+      const path = rec.path;
+      if (rec.access !== 0) (rec.pseudo ? summary.pseudo.used : summary.used).push(useOf(rec));
+      if (rec.missSyscalls.names.length > 0) (rec.pseudo ? summary.pseudo.missing : summary.missing).push(missOf(rec));
+      if (rec.exec !== undefined) summary.executed.push({ path, count: rec.exec.count, argv0: [...rec.exec.argv0].sort() });
+      if (rec.createdBy.names.length > 0) summary.created.push({ path, syscalls: [...rec.createdBy.names] });
+      if (rec.listed) summary.listed.push(path);
+    }
+    return summary;
   }
 }
 
-function usesOf(map: Map<string, UseAcc>): PathUse[] {
-  return sortedKeys(map).map((path) => {
-    const acc = map.get(path)!;
-    const access = ACCESS_KINDS.filter((kind) => (acc.access & ACCESS_BIT[kind]) !== 0);
-    const use: PathUse = { path, access, syscalls: [...acc.syscalls].sort() };
-    if (acc.raw) use.raw = [...acc.raw].sort();
-    if (acc.realPaths) use.realPaths = [...acc.realPaths].sort();
-    if (acc.errnos) use.errnos = [...acc.errnos].sort();
-    return use;
-  });
+export type { PathRecord };
+
+function useOf(rec: PathRecord): PathUse {
+  const access = ACCESS_KINDS.filter((kind) => (rec.access & ACCESS_BIT[kind]) !== 0);
+  const use: PathUse = { path: rec.path, access, syscalls: [...rec.useSyscalls.names] };
+  if (rec.useRaw) use.raw = [...rec.useRaw].sort();
+  if (rec.realPaths) use.realPaths = [...rec.realPaths].sort();
+  if (rec.useErrnos.names.length > 0) use.errnos = [...rec.useErrnos.names];
+  return use;
 }
 
-function missesOf(map: Map<string, MissAcc>): PathMiss[] {
-  return sortedKeys(map).map((path) => {
-    const acc = map.get(path)!;
-    const miss: PathMiss = { path, syscalls: [...acc.syscalls].sort(), errnos: [...acc.errnos].sort() };
-    if (acc.raw) miss.raw = [...acc.raw].sort();
-    return miss;
-  });
-}
-
-function sortedKeys(map: Map<string, unknown>): string[] {
-  return [...map.keys()].sort();
+function missOf(rec: PathRecord): PathMiss {
+  const miss: PathMiss = { path: rec.path, syscalls: [...rec.missSyscalls.names], errnos: [...rec.missErrnos.names] };
+  if (rec.missRaw) miss.raw = [...rec.missRaw].sort();
+  return miss;
 }
