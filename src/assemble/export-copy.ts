@@ -5,7 +5,7 @@
  * range here: the image is read from the engine once, and no file is fetched on its own.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
+import { rm, statfs } from 'node:fs/promises';
 import { type FileByteSource, fileByteSource } from '../closure/byte-source.js';
 import { type ElfInfo, readElf } from '../closure/elf-reader.js';
 import type { FsIndex } from '../closure/fs-index.js';
@@ -34,6 +34,15 @@ export class ExportCopy {
     if (entry?.type === 'hardlink') entry = this.index.get(entry.linkname!);
     const start = entry?.type === 'file' ? this.offsets.get(entry.path) : undefined;
     return start === undefined ? undefined : { file: this.file, start, size: entry!.size };
+  }
+
+  /**
+   * Deletes the copy once nothing will read it again. Deleting a file of the image's size takes a
+   * while on some filesystems (ext4 mounted with discard: 0.1 s for 130 MB here), so a build
+   * does it while the slim image is verified instead of at the end.
+   */
+  remove(): Promise<void> {
+    return rm(this.file, { force: true });
   }
 
   async readElf(path: string): Promise<ElfInfo | undefined> {

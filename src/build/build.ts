@@ -75,6 +75,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   // finding the sensor's files (ldd) runs in a child process while the engine client loads
   const bundling = prepareBundle();
   bundling.catch(() => undefined);
+  let removingCopy: Promise<void> | undefined;
   try {
     await pingEngine();
     const image = await stage('inspect', 'inspecting image', () => inspectOrPull(options));
@@ -206,6 +207,8 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       const archive = imageArchive({ stream: layerStream(plan), size: plan.size }, (diffId) => slimConfig(image, options.image, diffId), outputTag);
       await stage(`load${suffix}`, `writing the slim layer into the engine as ${outputTag}`, (progress) => loadImage(counted(archive.stream, (bytes) => progress.update(formatBytes(bytes)))), () => formatBytes(plan.size));
       const layer = { ...(await archive.ids), entries: plan.entries.length };
+      // without repair rounds nothing reads the copy again (the explanation needs only the index)
+      if (!options.autoInclude) removingCopy ??= pristine.remove().catch(() => undefined);
       const slim = await inspectImage(outputTag);
       if (!slim) throw new SlimifyError(`the engine accepted the image but ${outputTag} is not there`, { stage: 'load' });
       // the previous round's image lost its tag to this one: nothing else refers to it
@@ -275,6 +278,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     }
   } finally {
     stopCleanup();
+    await removingCopy;
     await session.dispose();
   }
 }

@@ -111,11 +111,12 @@ export function renderBuildReport(report: BuildReport): string {
 
 /** `inspect 0.0s, sensor 0.7s, index 3.1s (alongside sensor, trace), ...`, in the order the stages began. */
 export function stageTimes(stages: StageTiming[]): string {
-  const ordered = [...stages].sort((a, b) => a.startMs - b.startMs);
+  // by start, the longer first when two start together: a stage names the later ones it overlaps
+  const ordered = [...stages].sort((a, b) => a.startMs - b.startMs || b.ms - a.ms);
   const end = (s: StageTiming) => s.startMs + s.ms;
   return ordered
-    .map((s) => {
-      const alongside = ordered.filter((o) => o !== s && o.startMs >= s.startMs && o.startMs < end(s) && s.ms > 0).map((o) => o.stage);
+    .map((s, i) => {
+      const alongside = ordered.slice(i + 1).filter((o) => o.startMs < end(s)).map((o) => o.stage);
       return `${s.stage} ${formatSeconds(s.ms)}${alongside.length ? ` (alongside ${alongside.join(', ')})` : ''}`;
     })
     .join(', ');

@@ -15,6 +15,10 @@ describe('stageTimes', () => {
     expect(line).toBe('inspect 0.0s, index 3.1s (alongside sensor, trace), sensor 0.7s, trace 1.9s, closure 0.0s');
   });
 
+  it('names the overlap once when two stages began together', () => {
+    expect(stageTimes([{ stage: 'trace', ms: 1200, startMs: 500 }, { stage: 'index', ms: 2400, startMs: 500 }])).toBe('index 2.4s (alongside trace), trace 1.2s');
+  });
+
   it('adds nothing when the stages ran one after another', () => {
     expect(stageTimes([{ stage: 'a', ms: 100, startMs: 0 }, { stage: 'b', ms: 100, startMs: 100 }])).toBe('a 0.1s, b 0.1s');
   });
