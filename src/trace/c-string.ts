@@ -1,4 +1,4 @@
-import { pathFromBytes } from './path-encoding.js';
+import { pathFromBufferStart } from './path-encoding.js';
 
 /**
  * strace prints strings C-style: printable ASCII as is, `\"` `\\` `\t` `\n` `\v` `\f` `\r`
@@ -33,11 +33,15 @@ export function findClosingQuote(text: string, from: number, end = text.length):
   return -1;
 }
 
+/** Reused for decoding: a path with escapes is decoded into it, then into a string. */
+let scratch = Buffer.alloc(256);
+
 /** Decode the escaped text in text[start, end) to a path string. */
 export function unescapeC(text: string, start: number, end: number): string {
   const slash = text.indexOf('\\', start);
   if (slash < 0 || slash >= end) return text.slice(start, end);
-  const bytes = Buffer.allocUnsafe(end - start);
+  if (scratch.length < end - start) scratch = Buffer.alloc(2 * (end - start));
+  const bytes = scratch;
   let n = 0;
   let i = start;
   while (i < end) {
@@ -66,7 +70,7 @@ export function unescapeC(text: string, start: number, end: number): string {
       bytes[n++] = simpleEscape(e);
     }
   }
-  return pathFromBytes(bytes.subarray(0, n));
+  return pathFromBufferStart(bytes, n);
 }
 
 function simpleEscape(e: number): number {

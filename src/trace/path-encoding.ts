@@ -17,15 +17,15 @@
 /** Decode a file name's raw bytes with the rule above. */
 export function pathFromBytes(bytes: Uint8Array): string {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let ascii = true;
-  for (let i = 0; i < buf.length; i++) {
-    if (buf[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return buf.toString('latin1');
-  return isValidUtf8(buf) ? buf.toString('utf8') : buf.toString('latin1');
+  return pathFromBufferStart(buf, buf.length);
+}
+
+/** pathFromBytes of buf[0, length), without making a view of it first. */
+export function pathFromBufferStart(buf: Buffer, length: number): string {
+  let i = 0;
+  while (i < length && buf[i]! < 0x80) i++;
+  if (i === length) return buf.toString('latin1', 0, length);
+  return buf.toString(isValidUtf8(buf.subarray(i, length)) ? 'utf8' : 'latin1', 0, length);
 }
 
 /** Strict UTF-8 validation (no overlongs, no surrogates, max U+10FFFF). */

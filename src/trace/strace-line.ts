@@ -79,6 +79,15 @@ export interface MalformedLine {
 
 export type StraceLine = SyscallLine | UnfinishedLine | ResumedLine | ExitLine | SkippedLine | MalformedLine;
 
+/** What LineScan is told about a syscall by the table it is given. */
+export interface SyscallInfo {
+  /** The name as the table spells it: one string per syscall, whatever line it came from. */
+  readonly name: string;
+}
+
+/** `{...}` holding none of the characters that mean something to scanArgs (but commas). */
+const FLAT_STRUCT = /\{[^"<\/()[\]{}]*\}/y;
+
 const UNFINISHED = ' <unfinished ...>';
 const DETACHED = ' <detached ...>';
 const RESUMED_PREFIX = '<... ';
@@ -106,6 +115,8 @@ export class ScannedCall {
   /** The -y annotation of the returned fd, text[fdStart, fdEnd); fdStart -1 when absent. */
   private fdStart = -1;
   private fdEnd = -1;
+  /** Whether the call's text has a backslash at all: most have none, and then no string needs decoding. */
+  private escapes = false;
 
   /**
    * Scan `args) = result` in text[from, end) (`from` just after `name(`); returns undefined
@@ -115,6 +126,7 @@ export class ScannedCall {
     this.text = text;
     this.argsStart = from;
     this.argc = 0;
+    this.escapes = hasBackslash(text, from, end);
     const close = this.scanArgs(text, from, end);
     if (close < 0) return 'unterminated arguments';
     this.argsEnd = close;
@@ -157,13 +169,48 @@ export class ScannedCall {
 
   /** The -y path of the returned fd, decoded (`= 3</usr/lib/x.so>`), if printed. */
   fdPath(): string | undefined {
-    return this.fdStart < 0 ? undefined : unescapeC(this.text, this.fdStart, this.fdEnd);
+    return this.fdStart < 0 ? undefined : this.decoded(this.fdStart, this.fdEnd);
   }
 
   /** Whether the returned fd's -y path is exactly `path` (checked in place, without decoding). */
   fdPathIs(path: string): boolean {
-    const { fdStart, fdEnd, text } = this;
-    return fdStart >= 0 && equalsAt(text, fdStart, fdEnd, path) && !hasBackslash(text, fdStart, fdEnd);
+    const { fdStart, fdEnd } = this;
+    return fdStart >= 0 && equalsAt(this.text, fdStart, fdEnd, path) && !this.hasEscapes(fdStart, fdEnd);
+  }
+
+  /** text[start, end) with C escapes decoded (see unescapeC). */
+  decoded(start: number, end: number): string {
+    return this.escapes ? unescapeC(this.text, start, end) : this.text.slice(start, end);
+  }
+
+  /** Whether text[start, end) holds a backslash (an escape to decode). */
+  hasEscapes(start: number, end: number): boolean {
+    return this.escapes && hasBackslash(this.text, start, end);
+  }
+
+  /**
+   * decodeFdArg for argument `i`, without building objects: the decoded -y path, NO_FD_PATH
+   * for an fd printed without one, or undefined when the argument is not an fd.
+   */
+  fdArgPath(i: number): string | typeof NO_FD_PATH | undefined {
+    const text = this.text;
+    const start = this.argStart(i);
+    const end = this.argEnd(i);
+    let lt = start;
+    let digits = true;
+    for (; lt < end; lt++) {
+      const c = text.charCodeAt(lt);
+      if (c === 0x3c) break;
+      if (c < 0x30 || c > 0x39) digits = false;
+    }
+    // A few plain digits are the usual fd; anything else gets decodeFdArg's exact Number() rules.
+    if (!digits || lt === start || lt - start > 15) {
+      const head = text.slice(start, lt);
+      if (head !== 'AT_FDCWD' && (head.length === 0 || !Number.isInteger(Number(head)))) return undefined;
+    }
+    if (lt === end) return NO_FD_PATH;
+    if (text.charCodeAt(end - 1) !== 0x3e) return undefined;
+    return this.decoded(lt + 1, end - 1);
   }
 
   /** Plain-object form, for parseStraceLine and tools. */
@@ -206,7 +253,15 @@ export class ScannedCall {
             i = e + 1;
           }
           break;
-        case 0x28: case 0x5b: case 0x7b: // ( [ {
+        case 0x7b: { // {
+          // A flat struct (`{st_mode=S_IFREG|0644, st_size=35403, ...}`: most stat lines) is
+          // matched in one native step; anything nested or quoted takes the general path.
+          FLAT_STRUCT.lastIndex = i;
+          if (FLAT_STRUCT.test(text) && FLAT_STRUCT.lastIndex <= end) i = FLAT_STRUCT.lastIndex - 1;
+          else depth++;
+          break;
+        }
+        case 0x28: case 0x5b: // ( [
           depth++;
           break;
         case 0x5d: case 0x7d: // ] }
@@ -289,7 +344,7 @@ export type LineKind = typeof LINE_CALL | typeof LINE_UNFINISHED | typeof LINE_R
  * `partStart`/`partEnd` for the arguments of an unfinished call or the tail of a resumed one;
  * `notice` for `+++` lines; `reason` for skipped and malformed lines.
  */
-export class LineScan {
+export class LineScan<Info extends SyscallInfo = SyscallInfo> {
   kind: LineKind = LINE_SKIP;
   text = '';
   /** The end of the line within `text`, as given to `scan`. */
@@ -300,7 +355,12 @@ export class LineScan {
   partEnd = 0;
   reason = '';
   notice: ExitLine | SkippedLine | undefined;
+  /** The table's entry for `syscall` (calls, unfinished and resumed lines); then `syscall` is its name. */
+  info: Info | undefined;
   readonly call = new ScannedCall();
+
+  /** @param syscalls the syscalls to look up by name (see `info`). */
+  constructor(private readonly syscalls?: ReadonlyMap<string, Info>) {}
 
   /** Scan line[0, end); a `\r` ending it is ignored. */
   scan(line: string, end = line.length): LineKind {
@@ -337,7 +397,7 @@ export class LineScan {
     const nameStart = i;
     while (i < end && isNameChar(line.charCodeAt(i))) i++;
     if (i === nameStart || i >= end || line.charCodeAt(i) !== 0x28 /* ( */) return this.malformed('no syscall');
-    this.syscall = line.slice(nameStart, i);
+    this.setSyscall(line.slice(nameStart, i));
     const body = i + 1;
     if (endsWithAt(line, UNFINISHED, body, end)) {
       this.partStart = body;
@@ -347,6 +407,12 @@ export class LineScan {
     if (endsWithAt(line, DETACHED, body, end)) return this.skip('detached');
     const bad = this.call.scan(line, body, end);
     return bad === undefined ? (this.kind = LINE_CALL) : this.malformed(bad);
+  }
+
+  private setSyscall(name: string): void {
+    const info = this.syscalls?.get(name);
+    this.info = info;
+    this.syscall = info === undefined ? name : info.name;
   }
 
   /** The text between the parts' positions (unfinished arguments, resumed tail). */
@@ -374,7 +440,7 @@ export class LineScan {
     const close = line.indexOf(RESUMED_SUFFIX, i + RESUMED_PREFIX.length);
     if (close < 0) return this.malformed('bad resumed marker');
     if (!isName(line, i + RESUMED_PREFIX.length, close)) return this.malformed('bad syscall name');
-    this.syscall = line.slice(i + RESUMED_PREFIX.length, close);
+    this.setSyscall(line.slice(i + RESUMED_PREFIX.length, close));
     this.partStart = close + RESUMED_SUFFIX.length;
     this.partEnd = end;
     return (this.kind = LINE_RESUMED);
@@ -471,28 +537,7 @@ export function decodeFdArg(arg: string): FdArg | undefined {
   return { fd, path: unescapeC(arg, lt + 1, arg.length - 1) };
 }
 
-/**
- * decodeFdArg for the argument text[start, end), without building objects: the decoded -y
- * path, NO_FD_PATH for an fd printed without one, or undefined when the text is not an fd.
- */
-export function fdArgPath(text: string, start: number, end: number): string | typeof NO_FD_PATH | undefined {
-  let lt = start;
-  let digits = true;
-  for (; lt < end; lt++) {
-    const c = text.charCodeAt(lt);
-    if (c === 0x3c) break;
-    if (c < 0x30 || c > 0x39) digits = false;
-  }
-  // A few plain digits are the usual fd; anything else gets decodeFdArg's exact Number() rules.
-  if (!digits || lt === start || lt - start > 15) {
-    const head = text.slice(start, lt);
-    if (head !== 'AT_FDCWD' && (head.length === 0 || !Number.isInteger(Number(head)))) return undefined;
-  }
-  if (lt === end) return NO_FD_PATH;
-  if (text.charCodeAt(end - 1) !== 0x3e) return undefined;
-  return unescapeC(text, lt + 1, end - 1);
-}
-
+/** ScannedCall.fdArgPath of an fd printed without a -y path. */
 export const NO_FD_PATH = null;
 
 function parseNotice(pid: number, text: string): ExitLine | SkippedLine | MalformedLine {

@@ -1,7 +1,6 @@
-import { unescapeC } from './c-string.js';
 import { resolvePath, type ResolvedPath } from './path-resolve.js';
-import { fdArgPath, NO_FD_PATH, type ScannedCall } from './strace-line.js';
-import { equalsAt, hasBackslash, indexBefore, matchesAt, skipQuoted } from './text-scan.js';
+import { NO_FD_PATH, type ScannedCall } from './strace-line.js';
+import { equalsAt, indexBefore, matchesAt, skipQuoted } from './text-scan.js';
 import { own, type AccessKind, type PathRecord, type SummaryBuilder } from './trace-summary.js';
 
 /**
@@ -35,11 +34,6 @@ export interface SyscallEffect {
   run: Handler;
 }
 
-/** The effect of a file syscall, undefined for syscalls that do not touch the file set. */
-export function syscallEffect(syscall: string): SyscallEffect | undefined {
-  return HANDLERS.get(syscall);
-}
-
 /**
  * Resolve the path argument at `pathIdx` (relative to the fd argument at `dirfdIdx`, or to the
  * cwd). An empty path or NULL means the fd itself (AT_EMPTY_PATH, utimensat(fd, NULL)).
@@ -54,9 +48,9 @@ function target(call: ScannedCall, cwd: Cwd, dirfdIdx: number, pathIdx: number):
     const start = call.argStart(dirfdIdx);
     const end = call.argEnd(dirfdIdx);
     if (end - start >= 8 && matchesAt(text, start, 'AT_FDCWD')) {
-      base = learnCwd(cwd, text, start + 8, end);
+      base = learnCwd(cwd, call, start + 8, end);
     } else {
-      const fdPath = fdArgPath(text, start, end);
+      const fdPath = call.fdArgPath(dirfdIdx);
       if (fdPath === undefined) return undefined;
       base = fdPath === NO_FD_PATH ? undefined : usableFdPath(fdPath);
     }
@@ -74,7 +68,7 @@ function target(call: ScannedCall, cwd: Cwd, dirfdIdx: number, pathIdx: number):
   if (close === start + 1) {
     return base !== undefined && dirfdIdx !== NO_DIRFD && call.argsInclude('AT_EMPTY_PATH') ? { path: base } : undefined;
   }
-  const p = unescapeC(text, start + 1, close);
+  const p = call.decoded(start + 1, close);
   if (p.charCodeAt(0) === 0x2f) return resolvePath('/', p);
   return base === undefined ? undefined : resolvePath(base, p);
 }
@@ -84,11 +78,12 @@ function target(call: ScannedCall, cwd: Cwd, dirfdIdx: number, pathIdx: number):
  * process's cwd; the cwd as it was when there is no usable annotation. Nearly every line
  * shows the cwd unchanged, so that case is checked in place, without cutting a string.
  */
-function learnCwd(cwd: Cwd, text: string, at: number, end: number): string {
+function learnCwd(cwd: Cwd, call: ScannedCall, at: number, end: number): string {
+  const text = call.text;
   if (end - at <= 2 || text.charCodeAt(at) !== 0x3c || text.charCodeAt(end - 1) !== 0x3e) return cwd.path;
   const known = cwd.path;
-  if (equalsAt(text, at + 1, end - 1, known) && !hasBackslash(text, at + 1, end - 1)) return known;
-  const path = usableFdPath(unescapeC(text, at + 1, end - 1));
+  if (equalsAt(text, at + 1, end - 1, known) && !call.hasEscapes(at + 1, end - 1)) return known;
+  const path = usableFdPath(call.decoded(at + 1, end - 1));
   if (path !== undefined) cwd.path = own(path);
   return cwd.path;
 }
@@ -157,19 +152,34 @@ const O_WRONLY = 2;
 const O_RDWR = 4;
 const O_CREAT = 8;
 
-const OPEN_FLAGS: readonly (readonly [string, number])[] = [['O_PATH', O_PATH], ['O_WRONLY', O_WRONLY], ['O_RDWR', O_RDWR], ['O_CREAT', O_CREAT]];
+/** OPEN_FLAGS[i] is the flag whose bit is 1 << i. */
+const OPEN_FLAGS = ['O_PATH', 'O_WRONLY', 'O_RDWR', 'O_CREAT'];
+
+/** The last flags argument read, and its OPEN_FLAGS: an open mostly has the flags of the one before. */
+let lastFlagsText = '';
+let lastFlags = 0;
 
 /** The open flags that matter here, from the flags argument (or the fixed flags of creat). */
 function openFlags(call: ScannedCall, flagsIdx: number, fixedFlags: string | undefined): number {
   if (fixedFlags !== undefined) return flagsIn(fixedFlags, 0, fixedFlags.length);
-  return flagsIdx < call.argc ? flagsIn(call.text, call.argStart(flagsIdx), call.argEnd(flagsIdx)) : 0;
+  if (flagsIdx >= call.argc) return 0;
+  const start = call.argStart(flagsIdx);
+  const end = call.argEnd(flagsIdx);
+  if (!equalsAt(call.text, start, end, lastFlagsText)) {
+    lastFlags = flagsIn(call.text, start, end);
+    lastFlagsText = call.text.slice(start, end);
+  }
+  return lastFlags;
 }
 
 /** OPEN_FLAGS found anywhere in text[start, end) (as `includes` would), visiting each `O_` once. */
 function flagsIn(text: string, start: number, end: number): number {
   let flags = 0;
   for (let at = indexBefore(text, 'O_', start, end); at >= 0; at = indexBefore(text, 'O_', at + 1, end)) {
-    for (const [word, bit] of OPEN_FLAGS) if (at + word.length <= end && matchesAt(text, at, word)) flags |= bit;
+    for (let k = 0; k < OPEN_FLAGS.length; k++) {
+      const flag = OPEN_FLAGS[k]!;
+      if (at + flag.length <= end && matchesAt(text, at, flag)) flags |= 1 << k;
+    }
   }
   return flags;
 }
@@ -231,13 +241,13 @@ function chdirCall(dirfdIdx: number, pathIdx: number): Handler {
 }
 
 function fdCall(access: AccessKind, onSuccess?: (rec: PathRecord, out: SummaryBuilder, cwd: Cwd) => void): Handler {
-  return (call, name, _cwd, out) => {
+  return (call, name, cwd, out) => {
     if (call.argc === 0) return;
-    const fdPath = fdArgPath(call.text, call.argStart(0), call.argEnd(0));
+    const fdPath = call.fdArgPath(0);
     const path = fdPath === undefined || fdPath === NO_FD_PATH ? undefined : usableFdPath(fdPath);
     if (path === undefined) return;
     const rec = record(call, name, { path }, access, out);
-    if (rec !== undefined) onSuccess?.(rec, out, _cwd);
+    if (rec !== undefined) onSuccess?.(rec, out, cwd);
   };
 }
 
@@ -256,13 +266,14 @@ function firstArrayString(call: ScannedCall, i: number): string | undefined {
   const end = call.argEnd(i);
   if (end - start < 2 || call.text.charCodeAt(start) !== 0x5b || call.text.charCodeAt(start + 1) !== 0x22) return undefined;
   const close = skipQuoted(call.text, start + 2, end);
-  return close < 0 ? undefined : unescapeC(call.text, start + 2, close);
+  return close < 0 ? undefined : call.decoded(start + 2, close);
 }
 
 const stat = (pathIdx = 0): Handler => pathCall(NO_DIRFD, pathIdx, 'stat');
 const meta = (pathIdx = 0): Handler => pathCall(NO_DIRFD, pathIdx, 'write');
 
-const HANDLERS = new Map<string, { name: string; run: Handler }>(([
+/** The file syscalls, by name. */
+export const FILE_SYSCALLS: ReadonlyMap<string, SyscallEffect> = new Map(([
   ['open', openCall(NO_DIRFD, 0, 1)],
   ['creat', openCall(NO_DIRFD, 0, 1, 'O_WRONLY|O_CREAT|O_TRUNC')],
   ['openat', openCall(0, 1, 2)],

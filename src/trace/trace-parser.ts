@@ -1,7 +1,7 @@
 import { LineSplitter } from './line-splitter.js';
 import { LINE_EXIT, LINE_MALFORMED, LINE_SKIP, LineScan } from './strace-line.js';
 import { TraceParseError } from './trace-parse-error.js';
-import { TraceState } from './trace-state.js';
+import { SYSCALLS, TraceState } from './trace-state.js';
 import { DEFAULT_PSEUDO_ROOTS, SummaryBuilder, type LineCounts, type TraceRun, type TraceSummary } from './trace-summary.js';
 
 export interface TraceParserOptions {
@@ -37,7 +37,7 @@ export class TraceParser {
   private readonly runs: TraceRun[] = [];
   private state: TraceState | undefined;
   /** Reused for every line: scanning records positions and allocates next to nothing. */
-  private readonly line = new LineScan();
+  private readonly line = new LineScan(SYSCALLS);
   private source: string | undefined;
   private lineNumber = 0;
 

@@ -1,5 +1,5 @@
-import { LINE_CALL, LINE_EXIT, LINE_RESUMED, LINE_UNFINISHED, LineScan, ScannedCall, type ExitLine } from './strace-line.js';
-import { syscallEffect, type Cwd } from './syscall-effects.js';
+import { LINE_CALL, LINE_EXIT, LINE_RESUMED, LINE_UNFINISHED, LineScan, ScannedCall, type ExitLine, type SyscallInfo } from './strace-line.js';
+import { FILE_SYSCALLS, type Cwd, type SyscallEffect } from './syscall-effects.js';
 import { own, type ExitStatus, type LineCounts, type SummaryBuilder, type TraceRun } from './trace-summary.js';
 
 /**
@@ -26,17 +26,37 @@ interface Proc {
 /** A call printed as `<unfinished ...>`, waiting for its `<... resumed>` line. */
 interface PendingCall {
   syscall: string;
-  /** The arguments printed so far; owned copies (see `own`), as they may wait a long time. */
+  info: Syscall | undefined;
+  /** The arguments printed so far; an owned copy (see `own`), as it may wait a long time. */
   argsText: string;
 }
 
-const FORK_LIKE = new Set(['clone', 'clone2', 'clone3', 'fork', 'vfork']);
+/** What the parser does with a syscall; every syscall not in SYSCALLS is only counted. */
+export interface Syscall extends SyscallInfo {
+  /** A file syscall's effect on the summary. */
+  readonly effect: SyscallEffect | undefined;
+  /** clone, fork ...: the return value is a new process. */
+  readonly forkLike: boolean;
+  readonly exitGroup: boolean;
+}
+
+const syscall = (name: string, kind: Partial<Syscall>): Syscall =>
+  ({ name, effect: undefined, forkLike: false, exitGroup: false, ...kind });
+
+/** The syscall table the trace parser scans lines with (see LineScan). */
+export const SYSCALLS: ReadonlyMap<string, Syscall> = new Map([
+  ...[...FILE_SYSCALLS.values()].map((effect) => syscall(effect.name, { effect })),
+  ...['clone', 'clone2', 'clone3', 'fork', 'vfork'].map((name) => syscall(name, { forkLike: true })),
+  syscall('exit_group', { exitGroup: true }),
+].map((entry) => [entry.name, entry]));
 
 /** Lines held back per unparented pid before giving up on finding its parent. */
 const ORPHAN_LINE_LIMIT = 4096;
 
 export class TraceState {
   private readonly procs = new Map<number, Proc>();
+  /** The process of the last line handled (entries of `procs` are never replaced). */
+  private last: Proc | undefined;
   /** Held-back lines per pid, as text (owned copies), scanned again when replayed. */
   private readonly orphans = new Map<number, string[]>();
   /** Pids currently inside a fork-like call, oldest first. */
@@ -51,10 +71,11 @@ export class TraceState {
     private readonly counts: LineCounts,
   ) {}
 
-  /** A line scanned as a call, unfinished, resumed or exit line. */
-  handle(line: LineScan): void {
+  /** A line scanned (with SYSCALLS) as a call, unfinished, resumed or exit line. */
+  handle(line: LineScan<Syscall>): void {
     const pid = line.pid!;
-    let proc = this.procs.get(pid);
+    // Runs of lines from one process are the rule: skip the map for them.
+    let proc = this.last !== undefined && this.last.pid === pid ? this.last : this.procs.get(pid);
     if (proc === undefined) {
       if (this.rootPid === undefined) {
         this.rootPid = pid;
@@ -66,6 +87,7 @@ export class TraceState {
         proc = this.adopt(pid);
       }
     }
+    this.last = proc;
     this.apply(proc, line);
   }
 
@@ -80,8 +102,10 @@ export class TraceState {
       proc.pending = undefined;
       // The process died inside the call: its arguments still name what it was reaching for.
       const text = pending.argsText + ') = ?';
-      const effect = syscallEffect(pending.syscall);
-      if (effect !== undefined && call.scan(text, 0, text.length) === undefined) effect.run(call, effect.name, proc.cwd, this.out);
+      const effect = pending.info?.effect;
+      if (effect !== undefined && call.scan(text, 0, text.length) === undefined) {
+        effect.run(call, effect.name, proc.cwd, this.out);
+      }
     }
     const run: TraceRun = { pids: this.procs.size };
     if (source !== undefined) run.source = source;
@@ -90,15 +114,15 @@ export class TraceState {
     return run;
   }
 
-  private apply(proc: Proc, line: LineScan): void {
+  private apply(proc: Proc, line: LineScan<Syscall>): void {
     switch (line.kind) {
       case LINE_CALL:
-        this.onCall(proc, line.syscall, line.call);
+        if (line.info !== undefined) this.onCall(proc, line.info, line.call);
         return;
       case LINE_UNFINISHED:
         if (proc.pending !== undefined) this.counts.unfinishedAtEnd++;
-        proc.pending = { syscall: own(line.syscall), argsText: own(line.part()) };
-        if (FORK_LIKE.has(line.syscall)) this.forking.add(proc.pid);
+        proc.pending = { syscall: line.info?.name ?? own(line.syscall), info: line.info, argsText: own(line.part()) };
+        if (line.info?.forkLike) this.forking.add(proc.pid);
         return;
       case LINE_RESUMED: {
         const pending = proc.pending;
@@ -111,7 +135,7 @@ export class TraceState {
         const text = pending.argsText + line.part();
         // A resumed line has no call of its own: its ScannedCall is free for the joined one.
         if (line.call.scan(text, 0, text.length) === undefined) {
-          this.onCall(proc, pending.syscall, line.call);
+          if (pending.info !== undefined) this.onCall(proc, pending.info, line.call);
         } else {
           // Both halves looked fine but do not make a call: count the resumed line as malformed.
           this.counts.parsed--;
@@ -128,19 +152,17 @@ export class TraceState {
     }
   }
 
-  private onCall(proc: Proc, syscall: string, call: ScannedCall): void {
-    // File syscalls first: they are most lines, and the tables do not overlap.
-    const effect = syscallEffect(syscall);
-    if (effect !== undefined) {
-      effect.run(call, effect.name, proc.cwd, this.out);
+  private onCall(proc: Proc, syscall: Syscall, call: ScannedCall): void {
+    if (syscall.effect !== undefined) {
+      syscall.effect.run(call, syscall.name, proc.cwd, this.out);
       return;
     }
-    if (FORK_LIKE.has(syscall)) {
+    if (syscall.forkLike) {
       const child = call.value;
       if (child !== undefined && child > 0) this.addChild(proc, child, call);
       return;
     }
-    if (syscall === 'exit_group') {
+    if (syscall.exitGroup) {
       if (proc.tgid === this.rootPid && !this.exitFromNotice) {
         const code = Number(call.arg(0));
         if (Number.isInteger(code)) this.exit = { code: code & 0xff };
@@ -191,7 +213,7 @@ export class TraceState {
     if (held === undefined) return;
     this.orphans.delete(proc.pid);
     // A scanner of its own: replay can happen while the caller's line is still being handled.
-    const line = new LineScan();
+    const line = new LineScan(SYSCALLS);
     for (const text of held) {
       line.scan(text);
       this.apply(proc, line);
