@@ -41,7 +41,7 @@ export function renderMarkdown(run) {
     table(['image', ...STAGES, 'outside stages', 'report total', 'wall'], ok.map((r) => [r.name, ...STAGES.map((st) => s(r.stages[st])),
       s(r.wallMs - (r.stagesCoveredMs ?? STAGES.reduce((sum, st) => sum + (r.stages[st] ?? 0), 0))), s(r.report.totalMs), s(r.wallMs)])),
     '',
-    'Stages can overlap: the index (reading and copying the image) runs alongside the sensor and trace stages. ' +
+    'Stages can overlap: the index (reading and copying the image) runs alongside the trace stage. ' +
       '"outside stages" = wall − the time covered by at least one stage: Node start-up, engine ping, ' +
       'writing the report and the clean-up after it.',
     '',
