@@ -153,9 +153,12 @@ export class ScannedCall {
     return at >= 0 && at + word.length <= this.spans[2 * i + 1]!;
   }
 
-  /** Whether `word` occurs in any argument (flags such as AT_EMPTY_PATH). */
+  /**
+   * Whether `word` occurs in any argument (flags such as AT_EMPTY_PATH). Searched backwards
+   * from the closing parenthesis: flags come last, and the search cannot run past the list.
+   */
   argsInclude(word: string): boolean {
-    return this.argsIndexOf(word, this.argsStart) >= 0;
+    return this.argsEnd - word.length >= this.argsStart && this.text.lastIndexOf(word, this.argsEnd - word.length) >= this.argsStart;
   }
 
   /**

@@ -1,7 +1,7 @@
 import { resolvePath, type ResolvedPath } from './path-resolve.js';
 import { NO_FD_PATH, type ScannedCall } from './strace-line.js';
 import { equalsAt, indexBefore, matchesAt, skipQuoted } from './text-scan.js';
-import { own, type AccessKind, type PathRecord, type SummaryBuilder } from './trace-summary.js';
+import type { AccessKind, PathRecord, SummaryBuilder } from './trace-summary.js';
 
 /**
  * What each traced file syscall means for the file set. Process syscalls (clone, exit_group)
@@ -47,7 +47,7 @@ function target(call: ScannedCall, cwd: Cwd, dirfdIdx: number, pathIdx: number):
     if (dirfdIdx >= call.argc) return undefined;
     const start = call.argStart(dirfdIdx);
     const end = call.argEnd(dirfdIdx);
-    if (end - start >= 8 && matchesAt(text, start, 'AT_FDCWD')) {
+    if (text.charCodeAt(start) === 0x41 /* A */ && end - start >= 8 && matchesAt(text, start, 'AT_FDCWD')) {
       base = learnCwd(cwd, call, start + 8, end);
     } else {
       const fdPath = call.fdArgPath(dirfdIdx);
@@ -84,7 +84,7 @@ function learnCwd(cwd: Cwd, call: ScannedCall, at: number, end: number): string 
   const known = cwd.path;
   if (equalsAt(text, at + 1, end - 1, known) && !call.hasEscapes(at + 1, end - 1)) return known;
   const path = usableFdPath(call.decoded(at + 1, end - 1));
-  if (path !== undefined) cwd.path = own(path);
+  if (path !== undefined) cwd.path = path;
   return cwd.path;
 }
 
@@ -236,7 +236,7 @@ function linkCall(oldDirIdx: number, oldIdx: number, newDirIdx: number, newIdx: 
 function chdirCall(dirfdIdx: number, pathIdx: number): Handler {
   return (call, name, cwd, out) => {
     const t = target(call, cwd, dirfdIdx, pathIdx);
-    if (record(call, name, t, 'chdir', out) !== undefined && t !== undefined) cwd.path = own(t.path);
+    if (record(call, name, t, 'chdir', out) !== undefined && t !== undefined) cwd.path = t.path;
   };
 }
 

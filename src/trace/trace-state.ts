@@ -1,6 +1,6 @@
 import { LINE_CALL, LINE_EXIT, LINE_RESUMED, LINE_UNFINISHED, LineScan, ScannedCall, type ExitLine, type SyscallInfo } from './strace-line.js';
 import { FILE_SYSCALLS, type Cwd, type SyscallEffect } from './syscall-effects.js';
-import { own, type ExitStatus, type LineCounts, type SummaryBuilder, type TraceRun } from './trace-summary.js';
+import type { ExitStatus, LineCounts, SummaryBuilder, TraceRun } from './trace-summary.js';
 
 /**
  * The processes of one strace run (one trace file): each pid's cwd and its half-printed
@@ -27,7 +27,7 @@ interface Proc {
 interface PendingCall {
   syscall: string;
   info: Syscall | undefined;
-  /** The arguments printed so far; an owned copy (see `own`), as it may wait a long time. */
+  /** The arguments printed so far. */
   argsText: string;
 }
 
@@ -57,7 +57,7 @@ export class TraceState {
   private readonly procs = new Map<number, Proc>();
   /** The process of the last line handled (entries of `procs` are never replaced). */
   private last: Proc | undefined;
-  /** Held-back lines per pid, as text (owned copies), scanned again when replayed. */
+  /** Held-back lines per pid, as text, scanned again when replayed. */
   private readonly orphans = new Map<number, string[]>();
   /** Pids currently inside a fork-like call, oldest first. */
   private readonly forking = new Set<number>();
@@ -121,7 +121,7 @@ export class TraceState {
         return;
       case LINE_UNFINISHED:
         if (proc.pending !== undefined) this.counts.unfinishedAtEnd++;
-        proc.pending = { syscall: line.info?.name ?? own(line.syscall), info: line.info, argsText: own(line.part()) };
+        proc.pending = { syscall: line.syscall, info: line.info, argsText: line.part() };
         if (line.info?.forkLike) this.forking.add(proc.pid);
         return;
       case LINE_RESUMED: {
@@ -194,7 +194,7 @@ export class TraceState {
   private holdBack(pid: number, line: LineScan): void {
     let held = this.orphans.get(pid);
     if (held === undefined) this.orphans.set(pid, (held = []));
-    held.push(own(line.text.slice(0, line.end)));
+    held.push(line.end === line.text.length ? line.text : line.text.slice(0, line.end));
     if (held.length >= ORPHAN_LINE_LIMIT) this.adopt(pid);
   }
 
@@ -223,8 +223,7 @@ export class TraceState {
 
 function exitStatusOf(line: ExitLine): ExitStatus {
   if (line.signal === undefined) return { code: line.code ?? 0 };
-  const signal = own(line.signal);
-  return line.coreDumped ? { signal, coreDumped: true } : { signal };
+  return line.coreDumped ? { signal: line.signal, coreDumped: true } : { signal: line.signal };
 }
 
 /** `CLONE_FS` in `flags=CLONE_VM|CLONE_FS|...`, not a prefix of another flag name. */

@@ -169,12 +169,15 @@ function addUnique(list: string[], value: string): void {
 }
 
 /**
- * A copy of `s` that shares no memory with the line it was cut from. V8 substrings are views
- * into their parent, and the parent here is a whole chunk of the trace (up to 1 MiB): keeping
- * a path as a map key would otherwise keep its chunk alive.
+ * A flat copy of `s`, sharing no memory with the line it was cut from. V8 substrings are views
+ * into their parent: a path kept as a map key would keep its whole line alive, and comparing
+ * it (every lookup that lands on it) would go through the view to the parent. Strings are
+ * latin1 here but for UTF-8 file names decoded by path-encoding.ts, which take a slower copy.
  */
 export function own(s: string): string {
-  return (' ' + s).slice(1);
+  if (s.length < 13) return s; // V8 copies short substrings: this one is its own string already
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return (' ' + s).slice(1);
+  return Buffer.from(s, 'latin1').toString('latin1');
 }
 
 /**
