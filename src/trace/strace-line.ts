@@ -440,7 +440,7 @@ export class LineScan<Info extends SyscallInfo = SyscallInfo> {
 
   private resumed(line: string, i: number, end: number): LineKind {
     if (!matchesAt(line, i, RESUMED_PREFIX)) return this.malformed('unexpected <');
-    const close = line.indexOf(RESUMED_SUFFIX, i + RESUMED_PREFIX.length);
+    const close = indexBefore(line, RESUMED_SUFFIX, i + RESUMED_PREFIX.length, end);
     if (close < 0) return this.malformed('bad resumed marker');
     if (!isName(line, i + RESUMED_PREFIX.length, close)) return this.malformed('bad syscall name');
     this.setSyscall(line.slice(i + RESUMED_PREFIX.length, close));

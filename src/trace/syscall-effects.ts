@@ -47,7 +47,7 @@ function target(call: ScannedCall, cwd: Cwd, dirfdIdx: number, pathIdx: number):
     if (dirfdIdx >= call.argc) return undefined;
     const start = call.argStart(dirfdIdx);
     const end = call.argEnd(dirfdIdx);
-    if (text.charCodeAt(start) === 0x41 /* A */ && end - start >= 8 && matchesAt(text, start, 'AT_FDCWD')) {
+    if (text.charCodeAt(start) === 0x41 /* A */ && end - start >= 8 && text.indexOf('AT_FDCWD', start) === start) {
       base = learnCwd(cwd, call, start + 8, end);
     } else {
       const fdPath = call.fdArgPath(dirfdIdx);

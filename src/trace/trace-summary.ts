@@ -189,8 +189,12 @@ export class SummaryBuilder {
   private readonly paths = new Map<string, PathRecord>();
   private readonly renamed = new Map<string, RenamedPath>();
   private readonly sets = new NameSets();
-  /** The last record returned: consecutive calls often name the same path (open, then fstat). */
-  private last: PathRecord | undefined;
+  /**
+   * Records found lately, by recentSlot: most lookups are for a path seen a few lines before
+   * (open then fstat, the same library or locale file again and again), and this finds them
+   * without the map, which has V8 hash the whole (fresh) path string first.
+   */
+  private readonly recent = new Array<PathRecord | undefined>(RECENT_SLOTS).fill(undefined);
 
   /** Second characters of the pseudo roots: most paths are rejected on one char compare. */
   private readonly pseudoSecondChars: Set<number>;
@@ -206,14 +210,16 @@ export class SummaryBuilder {
   }
 
   record(path: string): PathRecord {
-    if (this.last !== undefined && this.last.path === path) return this.last;
+    const slot = recentSlot(path);
+    const recent = this.recent[slot];
+    if (recent !== undefined && recent.path === path) return recent;
     let rec = this.paths.get(path);
     if (rec === undefined) {
       const key = own(path);
       rec = new PathRecord(key, this.isPseudo(key), this.sets.empty);
       this.paths.set(key, rec);
     }
-    return (this.last = rec);
+    return (this.recent[slot] = rec);
   }
 
   use(rec: PathRecord, syscall: string, access: AccessKind, raw?: string, errno?: string): void {
@@ -285,6 +291,15 @@ export class SummaryBuilder {
 }
 
 export type { PathRecord };
+
+const RECENT_SLOTS = 256;
+
+/** A cheap hash of a path: its length and a few chars, most of them from the end, where paths differ most. */
+function recentSlot(path: string): number {
+  const n = path.length;
+  if (n < 3) return n;
+  return (n + 31 * path.charCodeAt(n - 1) + 17 * path.charCodeAt(n - 2) + 7 * path.charCodeAt(n >> 1)) & (RECENT_SLOTS - 1);
+}
 
 function useOf(rec: PathRecord): PathUse {
   const access = ACCESS_KINDS.filter((kind) => (rec.access & ACCESS_BIT[kind]) !== 0);

@@ -22,6 +22,17 @@ describe('LineSplitter', () => {
     expect(split(['1234', '5678', '9\nok\n'], 6)).toEqual(['123456', 'ok']);
   });
 
+  it('takes plain Uint8Arrays, and strings as latin1 bytes', () => {
+    const bytes = new TextEncoder().encode('1  a() = 0\n2  b');
+    expect(split([bytes.subarray(0, 5), bytes.subarray(5), '() = 0\n'])).toEqual(['1  a() = 0', '2  b() = 0']);
+    expect(split(['a\u0100b\n'])).toEqual(['a\u0000b']); // a char above 0xff stands for its low byte
+  });
+
+  it('keeps cutting an overlong line until its newline, however many chunks it spans', () => {
+    expect(split(['ab', 'cd', 'ef', 'gh\nij\n', 'k'], 3)).toEqual(['abc', 'ij', 'k']);
+    expect(split(['abcdefgh\nxy'], 3)).toEqual(['abcdefgh', 'xy']); // complete lines are not cut
+  });
+
   it('does not emit anything for an empty input or a trailing newline', () => {
     expect(split([])).toEqual([]);
     expect(split(['a\n'])).toEqual(['a']);
