@@ -146,13 +146,6 @@ export class ScannedCall {
     return i < this.argc ? this.text.slice(this.spans[2 * i], this.spans[2 * i + 1]) : undefined;
   }
 
-  /** Whether `word` occurs in argument `i` (false past the last one). */
-  argIncludes(i: number, word: string): boolean {
-    if (i >= this.argc) return false;
-    const at = this.text.indexOf(word, this.spans[2 * i]);
-    return at >= 0 && at + word.length <= this.spans[2 * i + 1]!;
-  }
-
   /**
    * Whether `word` occurs in any argument (flags such as AT_EMPTY_PATH). Searched backwards
    * from the closing parenthesis: flags come last, and the search cannot run past the list.

@@ -40,15 +40,15 @@ export interface Syscall extends SyscallInfo {
   readonly exitGroup: boolean;
 }
 
-const syscall = (name: string, kind: Partial<Syscall>): Syscall =>
+const entry = (name: string, kind: Partial<Syscall>): Syscall =>
   ({ name, effect: undefined, forkLike: false, exitGroup: false, ...kind });
 
 /** The syscall table the trace parser scans lines with (see LineScan). */
 export const SYSCALLS: ReadonlyMap<string, Syscall> = new Map([
-  ...[...FILE_SYSCALLS.values()].map((effect) => syscall(effect.name, { effect })),
-  ...['clone', 'clone2', 'clone3', 'fork', 'vfork'].map((name) => syscall(name, { forkLike: true })),
-  syscall('exit_group', { exitGroup: true }),
-].map((entry) => [entry.name, entry]));
+  ...[...FILE_SYSCALLS.values()].map((effect) => entry(effect.name, { effect })),
+  ...['clone', 'clone2', 'clone3', 'fork', 'vfork'].map((name) => entry(name, { forkLike: true })),
+  entry('exit_group', { exitGroup: true }),
+].map((syscall) => [syscall.name, syscall]));
 
 /** Lines held back per unparented pid before giving up on finding its parent. */
 const ORPHAN_LINE_LIMIT = 4096;

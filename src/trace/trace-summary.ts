@@ -171,8 +171,9 @@ function addUnique(list: string[], value: string): void {
 /**
  * A flat copy of `s`, sharing no memory with the line it was cut from. V8 substrings are views
  * into their parent: a path kept as a map key would keep its whole line alive, and comparing
- * it (every lookup that lands on it) would go through the view to the parent. Strings are
- * latin1 here but for UTF-8 file names decoded by path-encoding.ts, which take a slower copy.
+ * it (every lookup that lands on it) would go through the view to the parent. Trace text is
+ * latin1; only UTF-8 file names decoded by path-encoding.ts have wider chars, and they get
+ * the older copy (a view into a fresh string of their own).
  */
 export function own(s: string): string {
   if (s.length < 13) return s; // V8 copies short substrings: this one is its own string already
