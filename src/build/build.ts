@@ -27,7 +27,7 @@ import { type Verification, type VerifyInput, referenceRun, traceOriginal, trace
 import { onInterrupt } from '../util/interrupt.js';
 import { Progress, formatBytes, info, warn } from '../util/log.js';
 import { VERSION } from '../version.js';
-import { defaultOutputTag, parseRef } from './image-ref.js';
+import { outputTag as outputTagFor, parseRef } from './image-ref.js';
 import { checkTarget, inspectOrPull } from './build-checks.js';
 import { type BuildReport, type RepairRound, type StageTiming } from '../report/build-report.js';
 import { bytesByDirectory, countKeptFiles, describeReason } from '../report/kept-summary.js';
@@ -57,6 +57,7 @@ export interface BuildOptions {
 
 export async function build(options: BuildOptions): Promise<BuildReport> {
   parseRef(options.image);
+  const outputTag = outputTagFor(options.tag, options.image);
   const session = new Session();
   const stopCleanup = onInterrupt(() => session.dispose());
   const stages: StageTiming[] = [];
@@ -79,7 +80,6 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   try {
     await pingEngine();
     const image = await stage('inspect', 'inspecting image', () => inspectOrPull(options));
-    const outputTag = options.tag ?? defaultOutputTag(options.image);
     await checkTarget(options, image, outputTag);
 
     const bundle = await bundling;

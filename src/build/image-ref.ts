@@ -52,9 +52,10 @@ export function defaultOutputTag(ref: string): string {
   return `${parsed.repository}.slim:${parsed.tag ?? 'latest'}`;
 }
 
-/** `repo:tag` -> { repo, tag } with `latest` when no tag is given. */
-export function splitTag(ref: string): { repo: string; tag: string } {
-  const parsed = parseRef(ref);
-  if (parsed.digest) throw new SlimifyError(`cannot tag an image with a digest reference (${ref}); give REPO:TAG`, { code: 'usage' });
-  return { repo: parsed.repository, tag: parsed.tag ?? 'latest' };
+/** The tag the slim image gets: `--tag` as given, with `:latest` when it names no tag, or the default. */
+export function outputTag(tag: string | undefined, image: string): string {
+  if (tag === undefined) return defaultOutputTag(image);
+  const parsed = parseRef(tag);
+  if (parsed.digest) throw new SlimifyError(`--tag ${tag}: an output tag cannot have a digest; give REPO or REPO:TAG`, { code: 'usage' });
+  return `${parsed.repository}:${parsed.tag ?? 'latest'}`;
 }
