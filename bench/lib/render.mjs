@@ -1,5 +1,5 @@
 // The Markdown form of a benchmark run (bench/results/latest.md and stdout).
-export const STAGES = ['inspect', 'sensor', 'trace', 'index', 'closure', 'assemble', 'load', 'verify'];
+export const STAGES = ['sensor', 'trace', 'index', 'closure', 'assemble', 'load', 'verify'];
 
 const mb = (bytes) => (bytes == null ? '–' : (bytes / 1e6).toFixed(bytes < 10e6 ? 2 : 1));
 const s = (ms) => (ms == null ? '–' : (ms / 1000).toFixed(1));

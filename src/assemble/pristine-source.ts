@@ -35,6 +35,6 @@ export async function readPristine(session: Session, ref: string, options: ReadO
     const indexed = await indexFilesystem(await container.export(), { copyTo, onProgress: options.onProgress });
     return { ...indexed, copy: copyTo ? new ExportCopy(copyTo, indexed.index, indexed.offsets) : undefined };
   } finally {
-    await session.forgetContainer(container.id);
+    session.discardContainer(container.id);
   }
 }

@@ -7,7 +7,7 @@
 import { tmpdir } from 'node:os';
 import { type Readable, Transform, pipeline } from 'node:stream';
 import { computeClosure } from '../closure/closure.js';
-import { engineArchitecture, inspectImage, loadImage, pingEngine, removeImage } from '../engine/engine.js';
+import { type ImageInfo, engineArchitecture, inspectImage, loadImage, pingEngine, removeImage } from '../engine/engine.js';
 import { Session } from '../engine/session.js';
 import { SlimifyError } from '../errors.js';
 import { ensureRoom } from '../assemble/export-copy.js';
@@ -36,6 +36,8 @@ import { type Inclusions, type Seed, applyExcludes, inclusionSeeds, modeOverride
 
 export interface BuildOptions {
   image: string;
+  /** the image, when the caller has inspected it already */
+  inspected?: ImageInfo;
   tag?: string;
   force: boolean;
   pull: boolean;
@@ -78,8 +80,8 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   bundling.catch(() => undefined);
   let removingCopy: Promise<void> | undefined;
   try {
-    await pingEngine();
-    const image = await stage('inspect', 'inspecting image', () => inspectOrPull(options));
+    if (!options.inspected) await pingEngine();
+    const image = options.inspected ?? (await stage('inspect', 'inspecting image', () => inspectOrPull(options)));
     await checkTarget(options, image, outputTag);
 
     const bundle = await bundling;

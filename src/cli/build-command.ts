@@ -144,6 +144,7 @@ export function registerBuild(program: Command): void {
       try {
         report = await build({
           image,
+          inspected: original,
           tag: flags.tag,
           force: flags.force,
           pull: false,

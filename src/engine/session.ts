@@ -25,6 +25,8 @@ export class Session {
   private readonly tempDirs = new Set<string>();
   /** creations the engine has not answered yet: disposal waits for them, then removes what they made */
   private readonly pending = new Set<Promise<unknown>>();
+  /** containers being removed in the background (discardContainer) */
+  private readonly removals = new Set<Promise<unknown>>();
   private disposing: Promise<void> | undefined;
 
   get labels(): Record<string, string> {
@@ -63,9 +65,22 @@ export class Session {
     }
   }
 
-  async forgetContainer(id: string): Promise<void> {
+  /**
+   * Removes a container the caller is done with, in the background (killing it if it still
+   * runs): the next stage need not wait for the engine's teardown. dispose() waits for it, and
+   * tries again if it failed.
+   */
+  discardContainer(id: string): void {
     this.containers.delete(id);
-    await removeContainerById(id);
+    const removal: Promise<void> = removeContainerById(id).then(
+      () => void this.removals.delete(removal),
+      (error: unknown) => {
+        debug(`removing container ${id.slice(0, 12)} failed (${(error as Error).message}); trying again at the end`);
+        this.removals.delete(removal);
+        this.containers.add(id);
+      },
+    );
+    this.removals.add(removal);
   }
 
   async volume(purpose: string): Promise<string> {
@@ -104,7 +119,15 @@ export class Session {
     const failures: string[] = [];
     const failed = (what: string) => (e: unknown) => failures.push(`${what}: ${(e as Error).message ?? String(e)}`);
     await Promise.allSettled([...this.pending]);
-    // containers first (a volume in use cannot go), each group at once
+    // temp dirs go while the engine tears containers down
+    const tempDirs = Promise.all(
+      [...this.tempDirs].map((dir) => {
+        debug(`cleanup: ${dir}`);
+        return rm(dir, { recursive: true, force: true }).catch(failed(dir));
+      }),
+    );
+    await Promise.allSettled([...this.removals]);
+    // containers before volumes (a volume in use cannot go), each group at once
     await Promise.all(
       [...this.containers].map((id) => {
         debug(`cleanup: container ${id.slice(0, 12)}`);
@@ -117,12 +140,7 @@ export class Session {
         return removeVolume(name).catch(failed(`volume ${name}`));
       }),
     );
-    await Promise.all(
-      [...this.tempDirs].map((dir) => {
-        debug(`cleanup: ${dir}`);
-        return rm(dir, { recursive: true, force: true }).catch(failed(dir));
-      }),
-    );
+    await tempDirs;
     if (failures.length) warn(`could not remove everything this run created (run \`slimify clean --session ${this.id}\` once the engine answers):\n  ${failures.join('\n  ')}`);
   }
 }

@@ -41,6 +41,7 @@ export interface RunOptions {
 
 export interface RunResult {
   probes: ProbeRun;
+  /** -1 for an untraced run that was still up: it is killed, not stopped */
   exitCode: number;
   /** whether the main process was still running when slimify stopped it */
   stayedUp: boolean;
@@ -129,7 +130,13 @@ export async function runTarget(options: RunOptions, consume?: (container: Conta
     }
     await waitBeforeStop(options, exited, () => done);
     const stayedUp = !done;
-    if (!done) {
+    if (stayedUp && !options.sensor) {
+      // nothing is compared after the probes of an untraced run: its output so far is its answer,
+      // and the container is killed as it is removed, in the background
+      return { probes, exitCode: -1, stayedUp, logs: await container.logs() };
+    }
+    if (stayedUp) {
+      // a traced app gets its stop signal and grace period: what it touches on the way out is kept
       debug(`${options.purpose}: stopping with ${image.config.StopSignal ?? 'SIGTERM'}, grace ${options.stopGraceSeconds}s`);
       await container.stop(options.stopGraceSeconds);
     }
@@ -146,7 +153,7 @@ export async function runTarget(options: RunOptions, consume?: (container: Conta
     if (consume) await consume(container);
     return { probes, exitCode, stayedUp, logs };
   } finally {
-    await session.forgetContainer(container.id);
+    session.discardContainer(container.id);
   }
 }
 

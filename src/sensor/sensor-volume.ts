@@ -18,7 +18,7 @@ export async function prepareSensorVolume(session: Session, ref: string, bundle:
   try {
     await loader.putArchive(bundleTar(bundle), SENSOR_DIR);
   } finally {
-    await session.forgetContainer(loader.id);
+    session.discardContainer(loader.id);
   }
   return volume;
 }
