@@ -16,11 +16,9 @@ import { readPristine } from '../assemble/pristine-source.js';
 import { layerStream, planLayer } from '../assemble/write-layer.js';
 import type { Probe } from '../probes/probe.js';
 import { probeFailure } from '../probes/run-probes.js';
-import { readTraces } from '../run/read-traces.js';
 import { type ContinueAfter, type RunResult, exposedPorts, outputTail, runTarget } from '../run/run-target.js';
 import { prepareBundle, usesLoader } from '../sensor/bundle.js';
-import { prepareSensorVolume } from '../sensor/sensor-volume.js';
-import { TRACE_DIR } from '../sensor/tracer-command.js';
+import { prepareSensorVolumes } from '../sensor/sensor-volume.js';
 import type { TraceSummary } from '../trace/trace-summary.js';
 import { type MissingPath, includeFlags, mergeMissing, pathsMissingFromSlim, pathsUsedButNotKept } from '../verify/missing-paths.js';
 import { type Verification, type VerifyInput, referenceRun, traceOriginal, traceSlim, verifySlim } from '../verify/verify-slim.js';
@@ -97,7 +95,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       throw new SlimifyError(`the engine runs on ${engineArch}, but the sensor is built for ${bundle.architecture}`, { code: 'usage', stage: 'sensor' });
     }
     await ensureRoom(tmpdir(), image.size);
-    const sensorVolume = await stage('sensor', 'preparing the sensor', () => prepareSensorVolume(session, image.id, bundle));
+    const volumes = await stage('sensor', 'preparing the sensor', () => prepareSensorVolumes(session, image.id, bundle));
     // the image's filesystem is read (and copied to disk) while the app is traced: the trace does
     // not need it, and reading it is the longest stage. Not during the sensor stage: the engine
     // copies the sensor in several times slower while it exports.
@@ -111,40 +109,34 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     // awaited after the trace; a failure of the trace first must not leave it unhandled
     reading.catch(() => undefined);
 
-    const sensor = { volume: sensorVolume, loader: usesLoader(bundle) };
+    const sensor = { volume: volumes.sensor, traces: volumes.traces, loader: usesLoader(bundle) };
     // an app without ports that exits at once (a CLI tool) would take its container with it: hold it up for --exec
-    const hold = exposedPorts(image).length === 0 && [...options.probes, ...options.verifyProbes].some((p) => p.kind === 'exec') ? { volume: sensorVolume } : undefined;
+    const hold = exposedPorts(image).length === 0 && [...options.probes, ...options.verifyProbes].some((p) => p.kind === 'exec') ? { volume: volumes.sensor } : undefined;
 
     if (exposedPorts(image).length === 0 && options.probes.length === 0 && options.continueAfter.kind === 'probe') {
       warn(`image ${options.image} exposes no ports and no probe was given: running it until its process exits (at most ${options.exitTimeoutMs / 1000}s, --exit-timeout)`);
       options = { ...options, continueAfter: { kind: 'exit' } };
     }
-    const workdir = image.config.WorkingDir || '/';
-    let trace: TraceSummary | undefined;
     const traced = await stage(
       'trace',
       'tracing the app while probes run',
       () =>
-        runTarget(
-          {
-            session,
-            image,
-            ref: image.id,
-            probes: options.probes,
-            readyTimeoutMs: options.readyTimeoutMs,
-            stopGraceSeconds: options.stopGraceSeconds,
-            continueAfter: options.continueAfter,
-            exitTimeoutMs: options.exitTimeoutMs,
-            sensor,
-            hold,
-            purpose: 'traced',
-          },
-          async (container) => {
-            trace = await readTraces(await container.getArchive(TRACE_DIR), workdir);
-          },
-        ),
+        runTarget({
+          session,
+          image,
+          ref: image.id,
+          probes: options.probes,
+          readyTimeoutMs: options.readyTimeoutMs,
+          stopGraceSeconds: options.stopGraceSeconds,
+          continueAfter: options.continueAfter,
+          exitTimeoutMs: options.exitTimeoutMs,
+          sensor,
+          hold,
+          purpose: 'traced',
+        }),
       (r) => `${r.probes.outcomes.filter((o) => o.ok).length}/${r.probes.outcomes.length} probes ok`,
     );
+    const trace = traced.trace;
     if (!trace || trace.lines.total === 0) {
       throw new SlimifyError(`the sensor recorded nothing for ${options.image}: the app did not start under strace (exit code ${traced.exitCode})`, {
         code: 'target-failed',

@@ -28,13 +28,21 @@ export class Session {
   /** containers being removed in the background (discardContainer) */
   private readonly removals = new Set<Promise<unknown>>();
   private disposing: Promise<void> | undefined;
+  /**
+   * Names are never reused within a session: a container removed in the background may still
+   * hold its name when the next run of the same purpose (an --auto-include round) is created.
+   */
+  private readonly purposes = new Map<string, number>();
 
   get labels(): Record<string, string> {
     return { [LABEL_OWNER]: 'slimify', [LABEL_SESSION]: this.id, [LABEL_PID]: String(process.pid), [LABEL_HOST]: hostname() };
   }
 
+  /** `slimify-<session>-<purpose>`, numbered from the second use of a purpose on. */
   name(purpose: string): string {
-    return `slimify-${this.id}-${purpose}`;
+    const uses = (this.purposes.get(purpose) ?? 0) + 1;
+    this.purposes.set(purpose, uses);
+    return `slimify-${this.id}-${purpose}${uses > 1 ? `-${uses}` : ''}`;
   }
 
   private closed(what: string): SlimifyError {

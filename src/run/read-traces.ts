@@ -1,7 +1,8 @@
 /**
- * Reads the trace files out of the finished traced container (one tar stream from the archive
- * API) and feeds them, line by line, to the trace parser. Only regular files are read: the app
- * could have replaced a trace file with a link, and links are never followed.
+ * Reads the trace files of one run out of the finished traced container (one tar stream of the
+ * sensor volume's trace directory, from the archive API) and feeds them, line by line, to the
+ * trace parser. Only regular files named after the run are read: the app could have replaced a
+ * trace file with a link, and links are never followed.
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,18 +11,20 @@ import { LineSplitter } from '../trace/line-splitter.js';
 import { TraceParser } from '../trace/trace-parser.js';
 import type { TraceSummary } from '../trace/trace-summary.js';
 
-export async function readTraces(archive: Readable, initialCwd: string): Promise<TraceSummary> {
+export async function readTraces(archive: Readable, initialCwd: string, run: string): Promise<TraceSummary> {
+  const prefix = `${run}-`;
   const parser = new TraceParser({ initialCwd });
   const feed = (line: string): void => parser.feed(line);
   const extract = tar.extract();
   const walk = (async () => {
     // main.log first: sort is not possible while streaming, and the archive lists it first anyway
     for await (const entry of extract) {
-      if (entry.header.type !== 'file' || !entry.header.name.endsWith('.log')) {
+      const name = entry.header.name.split('/').pop()!;
+      if (entry.header.type !== 'file' || !name.startsWith(prefix) || !name.endsWith('.log')) {
         entry.resume();
         continue;
       }
-      parser.startFile({ source: entry.header.name.split('/').pop() });
+      parser.startFile({ source: name.slice(prefix.length) });
       const splitter = new LineSplitter();
       for await (const chunk of entry as AsyncIterable<Buffer>) splitter.push(chunk, feed);
       splitter.end(feed);

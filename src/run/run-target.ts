@@ -1,10 +1,9 @@
 /**
  * Runs the target image once, traced or not: creates the container (exposed ports published on
  * 127.0.0.1, labelled with the session), starts it, runs the probes, decides when to stop, gives
- * the app its stop signal and a grace period, and hands the finished container to the caller
- * (to read the trace) before removing it.
+ * a traced app its stop signal and a grace period, reads its trace, and removes the container.
  */
-import tar from 'tar-stream';
+import { randomBytes } from 'node:crypto';
 import { type ImageInfo } from '../engine/engine.js';
 import type { ContainerHandle } from '../engine/container.js';
 import type { Session } from '../engine/session.js';
@@ -14,6 +13,8 @@ import { runScript, scriptEnvironment } from '../probes/probe-script.js';
 import { type ProbeRun, runProbes } from '../probes/run-probes.js';
 import { SENSOR_DIR } from '../sensor/bundle.js';
 import { TRACE_DIR, execTraceFile, holdEntrypoint, mainEntrypoint, tracerArgv } from '../sensor/tracer-command.js';
+import type { TraceSummary } from '../trace/trace-summary.js';
+import { readTraces } from './read-traces.js';
 import { debug, info, warn } from '../util/log.js';
 
 export type ContinueAfter = { kind: 'probe' } | { kind: 'seconds'; seconds: number } | { kind: 'exit' } | { kind: 'signal' };
@@ -29,14 +30,21 @@ export interface RunOptions {
   continueAfter: ContinueAfter;
   /** longest the app may run when waiting for it to exit */
   exitTimeoutMs: number;
-  /** when set, run under the sensor mounted from this volume */
-  sensor?: { volume: string; loader: boolean };
+  /** when set, run under the sensor: its volume (read-only), the trace volume (read-write) */
+  sensor?: Sensor;
   /**
    * Keep the container up after the app exits, until the probes are done: an image whose app
    * exits at once (a CLI tool) can then still run `--exec` commands. Uses the sensor's init.
    */
   hold?: { volume: string };
   purpose: string;
+}
+
+export interface Sensor {
+  volume: string;
+  traces: string;
+  /** strace is started through its own loader */
+  loader: boolean;
 }
 
 export interface RunResult {
@@ -46,6 +54,8 @@ export interface RunResult {
   /** whether the main process was still running when slimify stopped it */
   stayedUp: boolean;
   logs: { stdout: string; stderr: string };
+  /** what the sensor saw (runs with a sensor only) */
+  trace?: TraceSummary;
 }
 
 export function imageCommand(image: ImageInfo): string[] {
@@ -62,34 +72,34 @@ function healthcheckCommand(probe: ExecProbe, image: ImageInfo): string[] {
   return [...shell, probe.command.join(' ')];
 }
 
-/** An empty world-writable directory for the trace files, in the container's own layer. */
-function traceDirTar(): NodeJS.ReadableStream {
-  const pack = tar.pack();
-  pack.entry({ name: `${TRACE_DIR.slice(1)}/`, type: 'directory', mode: 0o1777, uid: 0, gid: 0 });
-  pack.finalize();
-  return pack as unknown as NodeJS.ReadableStream;
-}
-
-export async function runTarget(options: RunOptions, consume?: (container: ContainerHandle) => Promise<void>): Promise<RunResult> {
+export async function runTarget(options: RunOptions): Promise<RunResult> {
   const { session, image } = options;
   const command = imageCommand(image);
   if (command.length === 0) {
     throw new SlimifyError(`image ${options.ref} has no ENTRYPOINT or CMD: nothing to run`, { code: 'target-failed', stage: 'trace', image: options.ref });
   }
   const ports = exposedPorts(image);
+  // names this run's trace files in the trace volume, which other runs of the build share
+  const run = `${options.purpose}-${randomBytes(4).toString('hex')}`;
   const container = await session.container({
     image: options.ref,
     purpose: options.purpose,
-    entrypoint: options.sensor ? mainEntrypoint(command, options.sensor.loader, Boolean(options.hold)) : options.hold ? holdEntrypoint(command) : command,
+    entrypoint: options.sensor ? mainEntrypoint(command, run, options.sensor.loader, Boolean(options.hold)) : options.hold ? holdEntrypoint(command) : command,
     cmd: [],
     publish: ports,
-    mounts: options.sensor || options.hold ? [{ volume: (options.sensor ?? options.hold)!.volume, target: SENSOR_DIR, readOnly: true }] : undefined,
+    mounts: options.sensor
+      ? [
+          { volume: options.sensor.volume, target: SENSOR_DIR, readOnly: true },
+          { volume: options.sensor.traces, target: TRACE_DIR, readOnly: false },
+        ]
+      : options.hold
+        ? [{ volume: options.hold.volume, target: SENSOR_DIR, readOnly: true }]
+        : undefined,
     capAdd: options.sensor ? ['SYS_PTRACE'] : undefined,
     // the healthcheck runs as a (traced) exec probe instead, so its files are seen
     disableHealthcheck: true,
   });
   try {
-    if (options.sensor) await container.putArchive(traceDirTar() as never, '/');
     await startOrExplain(container, options);
     const exited = container.wait().then(
       (r) => r.StatusCode,
@@ -110,7 +120,7 @@ export async function runTarget(options: RunOptions, consume?: (container: Conta
         exec: async (probe) => {
           if (done) return { exitCode: -1, output: 'the container had already exited' };
           const cmd = healthcheckCommand(probe, image);
-          const argv = options.sensor ? tracerArgv(execTraceFile(++execCount), cmd, options.sensor.loader) : cmd;
+          const argv = options.sensor ? tracerArgv(execTraceFile(run, ++execCount), cmd, options.sensor.loader) : cmd;
           const result = await withTimeout(container.exec(argv), probe.timeoutMs, `${probe.name} timed out after ${probe.timeoutMs / 1000}s`);
           return { exitCode: result.exitCode, output: `${result.stdout}${result.stderr}` };
         },
@@ -150,8 +160,8 @@ export async function runTarget(options: RunOptions, consume?: (container: Conta
         details: outputTail(logs),
       });
     }
-    if (consume) await consume(container);
-    return { probes, exitCode, stayedUp, logs };
+    const trace = options.sensor ? await readTraces(await container.getArchive(TRACE_DIR), image.config.WorkingDir || '/', run) : undefined;
+    return { probes, exitCode, stayedUp, logs, trace };
   } finally {
     session.discardContainer(container.id);
   }

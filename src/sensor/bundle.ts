@@ -14,6 +14,8 @@ import tar from 'tar-stream';
 import { SlimifyError } from '../errors.js';
 
 export const SENSOR_DIR = '/.slimify-sensor';
+/** where the traced runs write their trace files: a volume of its own, the only one they can write to */
+export const TRACE_DIR = '/.slimify-trace';
 
 export interface BundleFile {
   /** path inside the bundle */
@@ -94,15 +96,21 @@ export function usesLoader(bundle: SensorBundle): boolean {
   return bundle.files.some((f) => f.name === 'ld.so');
 }
 
-/** The bundle as a tar stream (root-owned, world-readable, executables 0755). */
+/**
+ * The bundle as a tar stream to extract at `/` (root-owned, world-readable, executables 0755)
+ * in a container with the sensor volume at SENSOR_DIR and the trace volume at TRACE_DIR. The
+ * trace volume's root becomes world-writable and sticky, like /tmp: the traced app may run as
+ * any user.
+ */
 export function bundleTar(bundle: SensorBundle): Readable {
   const pack = tar.pack();
   void (async () => {
     try {
-      pack.entry({ name: 'lib/', type: 'directory', mode: 0o755, uid: 0, gid: 0 });
+      pack.entry({ name: `${TRACE_DIR.slice(1)}/`, type: 'directory', mode: 0o1777, uid: 0, gid: 0 });
+      pack.entry({ name: `${SENSOR_DIR.slice(1)}/lib/`, type: 'directory', mode: 0o755, uid: 0, gid: 0 });
       for (const file of bundle.files) {
         const info = await stat(file.source);
-        const entry = pack.entry({ name: file.name, size: info.size, mode: 0o755, uid: 0, gid: 0, mtime: info.mtime });
+        const entry = pack.entry({ name: `${SENSOR_DIR.slice(1)}/${file.name}`, size: info.size, mode: 0o755, uid: 0, gid: 0, mtime: info.mtime });
         await new Promise<void>((resolve, reject) => {
           const source = createReadStream(file.source);
           source.on('error', reject);

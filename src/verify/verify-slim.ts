@@ -7,9 +7,7 @@
 import type { ImageInfo } from '../engine/engine.js';
 import type { Session } from '../engine/session.js';
 import type { Probe } from '../probes/probe.js';
-import { readTraces } from '../run/read-traces.js';
-import { type ContinueAfter, type RunResult, runTarget } from '../run/run-target.js';
-import { TRACE_DIR } from '../sensor/tracer-command.js';
+import { type ContinueAfter, type RunResult, type Sensor, runTarget } from '../run/run-target.js';
 import type { TraceSummary } from '../trace/trace-summary.js';
 import { type OutcomeComparison, compareOutcomes } from './compare-outcomes.js';
 
@@ -59,27 +57,15 @@ export async function verifySlim(input: VerifyInput): Promise<Verification> {
 }
 
 /** The slim image once more, under the sensor, with every probe: what did it look for? */
-export async function traceSlim(input: VerifyInput, sensor: { volume: string; loader: boolean }): Promise<{ run: RunResult; trace: TraceSummary | undefined }> {
-  let trace: TraceSummary | undefined;
-  const run = await runTarget(
-    { session: input.session, image: input.slim, ref: input.slim.id, probes: [...input.probes, ...input.verifyProbes], ...input.run, sensor, purpose: 'explain' },
-    async (container) => {
-      trace = await readTraces(await container.getArchive(TRACE_DIR), input.slim.config.WorkingDir || '/');
-    },
-  );
-  return { run, trace };
+export async function traceSlim(input: VerifyInput, sensor: Sensor): Promise<{ run: RunResult; trace: TraceSummary | undefined }> {
+  const run = await runTarget({ session: input.session, image: input.slim, ref: input.slim.id, probes: [...input.probes, ...input.verifyProbes], ...input.run, sensor, purpose: 'explain' });
+  return { run, trace: run.trace };
 }
 
 /** The original under the sensor with every probe: what the verification-only probes make it use. */
-export async function traceOriginal(input: VerifyInput, original: ImageInfo, sensor: { volume: string; loader: boolean }): Promise<TraceSummary | undefined> {
-  let trace: TraceSummary | undefined;
-  await runTarget(
-    { session: input.session, image: original, ref: original.id, probes: [...input.probes, ...input.verifyProbes], ...input.run, sensor, purpose: 'explain-original' },
-    async (container) => {
-      trace = await readTraces(await container.getArchive(TRACE_DIR), original.config.WorkingDir || '/');
-    },
-  );
-  return trace;
+export async function traceOriginal(input: VerifyInput, original: ImageInfo, sensor: Sensor): Promise<TraceSummary | undefined> {
+  const run = await runTarget({ session: input.session, image: original, ref: original.id, probes: [...input.probes, ...input.verifyProbes], ...input.run, sensor, purpose: 'explain-original' });
+  return run.trace;
 }
 
 export function judge(input: VerifyInput, run: RunResult): Verification {

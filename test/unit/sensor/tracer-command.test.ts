@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseLdd } from '../../../src/sensor/bundle.js';
-import { mainEntrypoint, tracerArgv } from '../../../src/sensor/tracer-command.js';
+import { execTraceFile, mainEntrypoint, tracerArgv } from '../../../src/sensor/tracer-command.js';
 
 describe('the sensor command line', () => {
   it('starts strace through its own loader, so no LD_LIBRARY_PATH reaches the app', () => {
-    const argv = tracerArgv('/.slimify-trace/main.log', ['nginx', '-g', 'daemon off;']);
+    const argv = tracerArgv('/.slimify-trace/traced-1-main.log', ['nginx', '-g', 'daemon off;']);
     expect(argv.slice(0, 4)).toEqual(['/.slimify-sensor/ld.so', '--library-path', '/.slimify-sensor/lib', '/.slimify-sensor/strace']);
     expect(argv.slice(-4)).toEqual(['--', 'nginx', '-g', 'daemon off;']);
     expect(argv).toContain('-f');
@@ -12,10 +12,11 @@ describe('the sensor command line', () => {
     expect(argv.join(' ')).not.toMatch(/LD_LIBRARY_PATH/);
   });
 
-  it('puts the init first in the main entrypoint, and the trace file after -o', () => {
-    const argv = mainEntrypoint(['/app']);
+  it('puts the init first in the main entrypoint, and the trace file of the run after -o', () => {
+    const argv = mainEntrypoint(['/app'], 'traced-1a2b');
     expect(argv[0]).toBe('/.slimify-sensor/init');
-    expect(argv[argv.indexOf('-o') + 1]).toBe('/.slimify-trace/main.log');
+    expect(argv[argv.indexOf('-o') + 1]).toBe('/.slimify-trace/traced-1a2b-main.log');
+    expect(execTraceFile('traced-1a2b', 2)).toBe('/.slimify-trace/traced-1a2b-exec-2.log');
   });
 
   it('runs a static strace directly when the bundle has no loader', () => {
