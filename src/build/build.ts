@@ -205,8 +205,12 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       if (!options.autoInclude) removingCopy ??= pristine.remove().catch(() => undefined);
       const slim = await inspectImage(outputTag);
       if (!slim) throw new SlimifyError(`the engine accepted the image but ${outputTag} is not there`, { stage: 'load' });
-      // the previous round's image lost its tag to this one: nothing else refers to it
-      if (previousId && previousId !== slim.id) await removeImage(previousId);
+      // the previous round's image lost its tag to this one: once its verify and explain
+      // containers are gone (they are removed in the background), nothing refers to it
+      if (previousId && previousId !== slim.id) {
+        await session.removed();
+        await removeImage(previousId);
+      }
       previousId = slim.id;
 
       let verification: Verification | undefined;

@@ -91,6 +91,11 @@ export class Session {
     this.removals.add(removal);
   }
 
+  /** Waits for the background removals so far: an image cannot go while a container of it exists. */
+  async removed(): Promise<void> {
+    await Promise.allSettled([...this.removals]);
+  }
+
   async volume(purpose: string): Promise<string> {
     const name = this.name(purpose);
     if (this.disposing) throw this.closed(`volume ${name}`);
