@@ -19,6 +19,7 @@ import { probeFailure } from '../probes/run-probes.js';
 import { type ContinueAfter, type RunResult, exposedPorts, outputTail, runTarget } from '../run/run-target.js';
 import { prepareBundle, usesLoader } from '../sensor/bundle.js';
 import { prepareSensorVolumes } from '../sensor/sensor-volume.js';
+import { seccompFilterFor } from '../sensor/tracer-command.js';
 import type { TraceSummary } from '../trace/trace-summary.js';
 import { type MissingPath, includeFlags, mergeMissing, pathsMissingFromSlim, pathsUsedButNotKept } from '../verify/missing-paths.js';
 import { type Verification, type VerifyInput, referenceRun, traceOriginal, traceSlim, verifySlim } from '../verify/verify-slim.js';
@@ -109,7 +110,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     // awaited after the trace; a failure of the trace first must not leave it unhandled
     reading.catch(() => undefined);
 
-    const sensor = { volume: volumes.sensor, traces: volumes.traces, loader: usesLoader(bundle) };
+    const sensor = { volume: volumes.sensor, traces: volumes.traces, loader: usesLoader(bundle), seccomp: seccompFilterFor(image.config.User) };
     // an app without ports that exits at once (a CLI tool) would take its container with it: hold it up for --exec
     const hold = exposedPorts(image).length === 0 && [...options.probes, ...options.verifyProbes].some((p) => p.kind === 'exec') ? { volume: volumes.sensor } : undefined;
 

@@ -12,7 +12,7 @@ import type { ExecProbe, Probe } from '../probes/probe.js';
 import { runScript, scriptEnvironment } from '../probes/probe-script.js';
 import { type ProbeRun, runProbes } from '../probes/run-probes.js';
 import { SENSOR_DIR } from '../sensor/bundle.js';
-import { TRACE_DIR, execTraceFile, holdEntrypoint, mainEntrypoint, tracerArgv } from '../sensor/tracer-command.js';
+import { TRACE_DIR, type TracerSettings, execTraceFile, holdEntrypoint, mainEntrypoint, tracerArgv } from '../sensor/tracer-command.js';
 import type { TraceSummary } from '../trace/trace-summary.js';
 import { readTraces } from './read-traces.js';
 import { debug, info, warn } from '../util/log.js';
@@ -40,11 +40,9 @@ export interface RunOptions {
   purpose: string;
 }
 
-export interface Sensor {
+export interface Sensor extends TracerSettings {
   volume: string;
   traces: string;
-  /** strace is started through its own loader */
-  loader: boolean;
 }
 
 export interface RunResult {
@@ -84,7 +82,7 @@ export async function runTarget(options: RunOptions): Promise<RunResult> {
   const container = await session.container({
     image: options.ref,
     purpose: options.purpose,
-    entrypoint: options.sensor ? mainEntrypoint(command, run, options.sensor.loader, Boolean(options.hold)) : options.hold ? holdEntrypoint(command) : command,
+    entrypoint: options.sensor ? mainEntrypoint(command, run, options.sensor, Boolean(options.hold)) : options.hold ? holdEntrypoint(command) : command,
     cmd: [],
     publish: ports,
     mounts: options.sensor
@@ -109,7 +107,8 @@ export async function runTarget(options: RunOptions): Promise<RunResult> {
     void exited.then(() => (done = true));
     const hostPorts = new Map<number, number>();
     for (const [spec, hostPort] of Object.entries(await container.publishedPorts())) hostPorts.set(Number.parseInt(spec, 10), hostPort);
-    debug(`${options.purpose}: container ${container.id.slice(0, 12)}, ports ${JSON.stringify(Object.fromEntries(hostPorts))}`);
+    const sensing = options.sensor ? `, traced${options.sensor.seccomp ? ' with --seccomp-bpf' : ''}` : '';
+    debug(`${options.purpose}: container ${container.id.slice(0, 12)}, ports ${JSON.stringify(Object.fromEntries(hostPorts))}${sensing}`);
 
     let execCount = 0;
     const probes = await runProbes(
@@ -120,7 +119,7 @@ export async function runTarget(options: RunOptions): Promise<RunResult> {
         exec: async (probe) => {
           if (done) return { exitCode: -1, output: 'the container had already exited' };
           const cmd = healthcheckCommand(probe, image);
-          const argv = options.sensor ? tracerArgv(execTraceFile(run, ++execCount), cmd, options.sensor.loader) : cmd;
+          const argv = options.sensor ? tracerArgv(execTraceFile(run, ++execCount), cmd, options.sensor) : cmd;
           const result = await withTimeout(container.exec(argv), probe.timeoutMs, `${probe.name} timed out after ${probe.timeoutMs / 1000}s`);
           return { exitCode: result.exitCode, output: `${result.stdout}${result.stderr}` };
         },

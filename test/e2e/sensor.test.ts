@@ -43,11 +43,14 @@ describe('the sensor', () => {
   it('runs the traced container with SYS_PTRACE only, never privileged, ports on 127.0.0.1', async () => {
     const build = execa('node', [new URL('../../dist/cli/main.js', import.meta.url).pathname, 'build', 'slimify-fixtures/static-bin:latest', '--tag', `slimify-test/priv.slim:${testSession}`, '--continue-after', '8', '--verify=false'], { reject: false, env: { CI: 'true' } });
     let inspected: Record<string, unknown> | undefined;
+    let entrypoint: string[] = [];
     const deadline = Date.now() + 60_000;
     while (!inspected && Date.now() < deadline) {
       const ids = (await docker(['ps', '-q', '--filter', 'label=slimify.owner=slimify', '--filter', 'name=traced'])).split('\n').filter(Boolean);
-      if (ids.length) inspected = JSON.parse(await docker(['inspect', '--format', '{{json .HostConfig}}', ids[0]!])) as Record<string, unknown>;
-      else await new Promise((r) => setTimeout(r, 200));
+      if (ids.length) {
+        inspected = JSON.parse(await docker(['inspect', '--format', '{{json .HostConfig}}', ids[0]!])) as Record<string, unknown>;
+        entrypoint = JSON.parse(await docker(['inspect', '--format', '{{json .Config.Entrypoint}}', ids[0]!])) as string[];
+      } else await new Promise((r) => setTimeout(r, 200));
     }
     const result = await build;
     await removeImages(`slimify-test/priv.slim:${testSession}`);
@@ -60,5 +63,9 @@ describe('the sensor', () => {
     for (const binding of bindings) expect(binding.HostIp).toBe('127.0.0.1');
     const mounts = inspected!.Mounts as Array<{ Target: string; ReadOnly: boolean }>;
     expect(mounts.find((m) => m.Target === '/.slimify-sensor')?.ReadOnly).toBe(true);
+    // the only writable mount: the trace files
+    expect(mounts.filter((m) => !m.ReadOnly).map((m) => m.Target)).toEqual(['/.slimify-trace']);
+    // static-bin runs as root: traced with strace's seccomp filter (see seccompFilterFor)
+    expect(entrypoint).toContain('--seccomp-bpf');
   }, 180_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseLdd } from '../../../src/sensor/bundle.js';
-import { execTraceFile, mainEntrypoint, tracerArgv } from '../../../src/sensor/tracer-command.js';
+import { execTraceFile, mainEntrypoint, seccompFilterFor, tracerArgv } from '../../../src/sensor/tracer-command.js';
 
 describe('the sensor command line', () => {
   it('starts strace through its own loader, so no LD_LIBRARY_PATH reaches the app', () => {
@@ -13,14 +13,30 @@ describe('the sensor command line', () => {
   });
 
   it('puts the init first in the main entrypoint, and the trace file of the run after -o', () => {
-    const argv = mainEntrypoint(['/app'], 'traced-1a2b');
+    const argv = mainEntrypoint(['/app'], 'traced-1a2b', { loader: true, seccomp: false });
     expect(argv[0]).toBe('/.slimify-sensor/init');
     expect(argv[argv.indexOf('-o') + 1]).toBe('/.slimify-trace/traced-1a2b-main.log');
     expect(execTraceFile('traced-1a2b', 2)).toBe('/.slimify-trace/traced-1a2b-exec-2.log');
   });
 
   it('runs a static strace directly when the bundle has no loader', () => {
-    expect(tracerArgv('/t', ['x'], false)[0]).toBe('/.slimify-sensor/strace');
+    expect(tracerArgv('/t', ['x'], { loader: false, seccomp: false })[0]).toBe('/.slimify-sensor/strace');
+  });
+
+  it('adds --seccomp-bpf only when asked, before the command', () => {
+    const filtered = tracerArgv('/t', ['x', '--seccomp-bpf'], { loader: true, seccomp: true });
+    expect(filtered.indexOf('--seccomp-bpf')).toBeLessThan(filtered.indexOf('--'));
+    expect(tracerArgv('/t', ['x'], { loader: true, seccomp: false })).not.toContain('--seccomp-bpf');
+  });
+});
+
+describe('seccompFilterFor', () => {
+  it('filters for apps that run as root, whatever the spelling', () => {
+    for (const user of [undefined, '', 'root', '0', '0:0', 'root:root']) expect(seccompFilterFor(user), String(user)).toBe(true);
+  });
+
+  it('does not for any other user: no_new_privs would take setuid helpers away from it', () => {
+    for (const user of ['nobody', '1000', '1000:1000', 'app:root', 'rooty']) expect(seccompFilterFor(user), user).toBe(false);
   });
 });
 
