@@ -5,12 +5,14 @@
  * range here: the image is read from the engine once, and no file is fetched on its own.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { rm, statfs } from 'node:fs/promises';
+import { readFile, rm, statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { type FileByteSource, fileByteSource } from '../closure/byte-source.js';
 import { type ElfInfo, readElf } from '../closure/elf-reader.js';
 import type { FsIndex } from '../closure/fs-index.js';
 import { SlimifyError } from '../errors.js';
 import { diskError } from '../util/disk-error.js';
+import { MEMORY_DIR } from '../engine/session.js';
 import { debug, formatBytes } from '../util/log.js';
 
 /** Where a regular file's content lies: `size` bytes at `start` of `file`. */
@@ -97,16 +99,63 @@ export class ExportWriter {
   }
 }
 
+/** Room a copy of an image of `bytes` takes: the export adds a 512-byte header per entry and pads contents to 512 bytes, so 10% + 64 MB. */
+export function copySize(bytes: number): number {
+  return Math.ceil(bytes * 1.1) + 64 * 1024 * 1024;
+}
+
 /** Fails early, with what to do, when `dir` cannot hold a copy of an image of `bytes`. */
 export async function ensureRoom(dir: string, bytes: number): Promise<void> {
   const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
-  // the export adds a 512-byte header per entry and pads contents to 512 bytes: allow 10% + 64 MB
-  const needed = Math.ceil(bytes * 1.1) + 64 * 1024 * 1024;
+  const needed = copySize(bytes);
   if (free < needed) {
     throw new SlimifyError(
       `slimify keeps a copy of the image's filesystem while it works (about ${formatBytes(needed)}), and ${dir} has ${formatBytes(free)} free: free space there, or set TMPDIR to a directory on a disk with more room`,
       { code: 'no-space' },
     );
   }
+}
+
+/** The largest copy kept in memory: bigger images go to TMPDIR, so they never hold RAM of their size. */
+export const MEMORY_COPY_LIMIT = 512 * 1000 * 1000;
+
+export interface CopyPlaceFacts {
+  /** the user set TMPDIR: their choice stands */
+  tmpdirSet: boolean;
+  /** room the copy needs (copySize) */
+  needed: number;
+  /** free bytes in MEMORY_DIR, undefined when there is none */
+  memoryDirFree?: number;
+  /** MemAvailable of /proc/meminfo, undefined when unknown */
+  memAvailable?: number;
+}
+
+/**
+ * Where the copy of the image goes. Written to a disk filesystem, the copy slows the export
+ * that feeds it: on this ext4 a 137 MB export took 0.15-0.3 s longer with `docker export > file`
+ * than with `> /dev/shm/file`, and the index stage 0.4-0.6 s longer. So a copy of a small image
+ * (at most MEMORY_COPY_LIMIT, and an eighth of the available memory) goes to shared memory, unless
+ * the user chose a TMPDIR; anything bigger goes to TMPDIR, as before.
+ */
+export function copyPlace(facts: CopyPlaceFacts): 'memory' | 'tmpdir' {
+  const fits =
+    facts.memoryDirFree !== undefined &&
+    facts.memAvailable !== undefined &&
+    facts.needed <= MEMORY_COPY_LIMIT &&
+    facts.needed <= facts.memAvailable / 8 &&
+    facts.needed <= facts.memoryDirFree;
+  return !facts.tmpdirSet && fits ? 'memory' : 'tmpdir';
+}
+
+/** copyPlace for this machine: the directory to put the copy of an image of `bytes` in. */
+export async function copyDirectory(bytes: number): Promise<string> {
+  const memoryDirFree = await statfs(MEMORY_DIR).then(
+    (fs) => fs.bavail * fs.bsize,
+    () => undefined,
+  );
+  const meminfo = await readFile('/proc/meminfo', 'utf8').catch(() => '');
+  const kb = /^MemAvailable:\s+(\d+) kB/m.exec(meminfo)?.[1];
+  const place = copyPlace({ tmpdirSet: Boolean(process.env.TMPDIR), needed: copySize(bytes), memoryDirFree, memAvailable: kb ? Number(kb) * 1024 : undefined });
+  return place === 'memory' ? MEMORY_DIR : tmpdir();
 }

@@ -14,15 +14,15 @@ export interface PristineFilesystem extends IndexResult {
 }
 
 export interface ReadOptions {
-  /** keep a copy of the export on disk to read files from later (see ensureRoom) */
-  copy?: boolean;
+  /** keep a copy of the export in this directory to read files from later (see copyDirectory, ensureRoom) */
+  copy?: string;
   onProgress?: (bytes: number, entries: number) => void;
 }
 
 export async function readPristine(session: Session, ref: string, options: ReadOptions = {}): Promise<PristineFilesystem> {
   let copyTo: string | undefined;
   if (options.copy) {
-    copyTo = join(await session.tempDir('export'), 'filesystem.tar');
+    copyTo = join(await session.tempDir('export', options.copy), 'filesystem.tar');
   }
   const container = await session.container({
     image: ref,

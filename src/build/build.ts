@@ -4,13 +4,12 @@
  * verify -> report. Every container, volume and temp dir belongs to one Session and is removed
  * whatever happens.
  */
-import { tmpdir } from 'node:os';
 import { type Readable, Transform, pipeline } from 'node:stream';
 import { computeClosure } from '../closure/closure.js';
 import { type ImageInfo, engineArchitecture, inspectImage, loadImage, pingEngine, removeImage } from '../engine/engine.js';
 import { Session } from '../engine/session.js';
 import { SlimifyError } from '../errors.js';
-import { ensureRoom } from '../assemble/export-copy.js';
+import { copyDirectory, ensureRoom } from '../assemble/export-copy.js';
 import { imageArchive, slimConfig } from '../assemble/image-archive.js';
 import { readPristine } from '../assemble/pristine-source.js';
 import { layerStream, planLayer } from '../assemble/write-layer.js';
@@ -95,7 +94,8 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     if (engineArch && !['x86_64', 'amd64'].includes(engineArch) && bundle.architecture === 'amd64') {
       throw new SlimifyError(`the engine runs on ${engineArch}, but the sensor is built for ${bundle.architecture}`, { code: 'usage', stage: 'sensor' });
     }
-    await ensureRoom(tmpdir(), image.size);
+    const copyDir = await copyDirectory(image.size);
+    await ensureRoom(copyDir, image.size);
     const volumes = await stage('sensor', 'preparing the sensor', () => prepareSensorVolumes(session, image.id, bundle));
     // the image's filesystem is read (and copied to disk) while the app is traced: the trace does
     // not need it, and reading it is the longest stage. Not during the sensor stage: the engine
@@ -103,7 +103,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     const reading = stage(
       'index',
       'reading the image filesystem',
-      (progress) => readPristine(session, image.id, { copy: true, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) }),
+      (progress) => readPristine(session, image.id, { copy: copyDir, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) }),
       (r) => `${r.index.size} entries, ${formatBytes(r.bytes)}`,
       true,
     );

@@ -8,7 +8,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type OwnedResource, listOwned, removeVolume } from './engine.js';
 import { removeContainerById } from './container.js';
-import { TEMP_DIR_PATTERN } from './session.js';
+import { MEMORY_DIR, TEMP_DIR_PATTERN } from './session.js';
 
 export interface Leftover {
   kind: 'container' | 'volume' | 'temp dir';
@@ -40,9 +40,14 @@ function fromResource(resource: OwnedResource, force: boolean): Leftover {
   };
 }
 
-/** slimify's temp dirs under the temp directory ($TMPDIR), of all sessions or one. */
+/** slimify's temp dirs in the temp directory ($TMPDIR) and in shared memory, of all sessions or one. */
 export async function leftoverTempDirs(options: { session?: string; force: boolean }): Promise<Leftover[]> {
-  const root = tmpdir();
+  const found: Leftover[] = [];
+  for (const root of new Set([tmpdir(), MEMORY_DIR])) found.push(...(await tempDirsIn(root, options)));
+  return found;
+}
+
+async function tempDirsIn(root: string, options: { session?: string; force: boolean }): Promise<Leftover[]> {
   const names = await readdir(root).catch(() => [] as string[]);
   const found: Leftover[] = [];
   for (const name of names.sort()) {

@@ -15,6 +15,9 @@ import { LABEL_HOST, LABEL_OWNER, LABEL_PID, LABEL_SESSION, createVolume, remove
 import { type ContainerHandle, type ContainerSpec, createContainer, removeContainerById } from './container.js';
 import { debug, warn } from '../util/log.js';
 
+/** Shared memory (a tmpfs on Linux): where a small image's copy goes (see copyDirectory); `slimify clean` looks here too. */
+export const MEMORY_DIR = '/dev/shm';
+
 /** `slimify-<session>-<pid>-<purpose>-XXXXXX`: what `slimify clean` recognises as its own. */
 export const TEMP_DIR_PATTERN = /^slimify-([0-9a-f]{12})-(\d+)-[a-z0-9-]+$/;
 
@@ -105,16 +108,17 @@ export class Session {
     return name;
   }
 
-  async tempDir(purpose: string): Promise<string> {
+  /** A temp dir in `parent` (TMPDIR by default). */
+  async tempDir(purpose: string, parent = tmpdir()): Promise<string> {
     if (this.disposing) throw this.closed(`a temp dir for ${purpose}`);
     const dir = await this.creating(
-      mkdtemp(join(tmpdir(), `slimify-${this.id}-${process.pid}-${purpose}-`)).then(
+      mkdtemp(join(parent, `slimify-${this.id}-${process.pid}-${purpose}-`)).then(
         (made) => {
           this.tempDirs.add(made);
           return made;
         },
         (error: unknown) => {
-          throw diskError(error, tmpdir(), `creating a temp dir for ${purpose}`) ?? error;
+          throw diskError(error, parent, `creating a temp dir for ${purpose}`) ?? error;
         },
       ),
     );

@@ -1,7 +1,7 @@
 // Probes end to end on the real engine: what the probes make the app touch is what the slim image
 // keeps. Custom probe files (slimify's and docker-slim's), probe scripts from probes/, --exec
 // commands traced inside the container, and --continue-after.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   type Answer, type Endpoint, ask, askUntilExpected, docker, fixture, imageId, removeImages, removeTestContainers, startServer, testLabels, testSession,
 } from './support.js';
+import { tempDirsOf } from './robustness-support.js';
 
 const PROBES = new URL('../../probes/', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'slimify-probes-test-'));
@@ -238,7 +239,7 @@ describe('cleanliness', () => {
     for (const pid of pids) {
       expect({ pid, containers: await docker(['ps', '-aq', '--filter', `label=slimify.pid=${pid}`]) }).toEqual({ pid, containers: '' });
       expect({ pid, volumes: await docker(['volume', 'ls', '-q', '--filter', `label=slimify.pid=${pid}`]) }).toEqual({ pid, volumes: '' });
-      expect(readdirSync(tmpdir()).filter((name) => new RegExp(`^slimify-[0-9a-f]+-${pid}-`).test(name))).toEqual([]);
+      expect(tempDirsOf(pid)).toEqual([]);
     }
     expect(await docker(['ps', '-aq', '--filter', `label=slimify.test.session=${testSession}`])).toBe('');
   });

@@ -1,9 +1,10 @@
 // Helpers of the robustness and interrupt tests: run the CLI as a child whose pid we know, and
 // find what that process left on the engine (by its slimify.pid label) and in the temp dir.
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execa, type ResultPromise } from 'execa';
+import { MEMORY_DIR } from '../../src/engine/session.js';
 import { docker, testLabels, testSession } from './support.js';
 
 const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
@@ -21,13 +22,18 @@ export interface Leftovers {
   tempDirs: string[];
 }
 
-/** Containers, volumes and temp dirs a slimify process (by pid) created and did not remove. */
+/** Containers, volumes and temp dirs (in TMPDIR and shared memory) a slimify process (by pid) created and did not remove. */
 export async function leftoversOf(pid: number, temp = tmpdir()): Promise<Leftovers> {
   const label = `label=slimify.pid=${pid}`;
   const containers = (await docker(['ps', '-a', '--filter', label, '--format', '{{.Names}}'])).split('\n').filter(Boolean);
   const volumes = (await docker(['volume', 'ls', '--filter', label, '--format', '{{.Name}}'])).split('\n').filter(Boolean);
-  const tempDirs = readdirSync(temp).filter((name) => new RegExp(`^slimify-[0-9a-f]{12}-${pid}-`).test(name));
-  return { containers, volumes, tempDirs };
+  return { containers, volumes, tempDirs: tempDirsOf(pid, temp) };
+}
+
+/** The names of the temp dirs of a slimify process (by pid) in `temp` and in shared memory. */
+export function tempDirsOf(pid: number, temp = tmpdir()): string[] {
+  const mine = new RegExp(`^slimify-[0-9a-f]{12}-${pid}-`);
+  return [temp, MEMORY_DIR].flatMap((dir) => (existsSync(dir) ? readdirSync(dir) : []).filter((name) => mine.test(name)));
 }
 
 export const NOTHING: Leftovers = { containers: [], volumes: [], tempDirs: [] };

@@ -1,8 +1,8 @@
 // Failures people can act on: each bad input or broken environment ends with the documented exit
 // code (docs/exit-codes.md) and a message that says what to do; the original image is unchanged
 // and the run leaves no container, volume or temp dir behind.
-import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import tar from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { docker, imageId, removeImages, removeTestContainers } from './support.js';
 import { NOTHING, buildImage, leftoversOf, startSlimify, testTag, waitForOutput } from './robustness-support.js';
+import { MEMORY_DIR } from '../../src/engine/session.js';
 
 const STATIC = 'slimify-fixtures/static-bin:latest';
 const BASE = 'slimify-fixtures/base:bookworm';
@@ -101,6 +102,29 @@ describe('an engine that goes away in the middle of a build', () => {
     expect(await leftoversOf(child.pid!)).toEqual(NOTHING);
     expect(await imageId(STATIC)).toBe(before);
     expect(await imageId(tag)).toBeUndefined();
+  });
+});
+
+describe('slimify clean', () => {
+  it('removes the temp dirs a dead run left in TMPDIR and in shared memory, and only those of its session', async () => {
+    const session = randomBytes(6).toString('hex');
+    const other = randomBytes(6).toString('hex');
+    // pid 2^22 + 1 is above pid_max's largest value: no such process runs
+    const dead = 4194305;
+    const left = [join(tmpdir(), `slimify-${session}-${dead}-export-aaaaaa`), join(MEMORY_DIR, `slimify-${session}-${dead}-export-bbbbbb`)];
+    const kept = join(MEMORY_DIR, `slimify-${other}-${dead}-export-cccccc`);
+    for (const dir of [...left, kept]) mkdirSync(dir);
+    try {
+      const clean = await startSlimify(['clean', '--session', session]);
+      expect(clean.exitCode, clean.all).toBe(0);
+      for (const dir of left) {
+        expect(clean.stdout).toContain(dir);
+        expect(existsSync(dir)).toBe(false);
+      }
+      expect(existsSync(kept)).toBe(true);
+    } finally {
+      for (const dir of [...left, kept]) rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
