@@ -90,10 +90,22 @@ export async function indexFilesystem(stream: Readable, options: { copyTo?: stri
   });
   const copy = options.copyTo ? new ExportWriter(options.copyTo) : undefined;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      copy?.write(chunk);
-      scanner.write(chunk);
-    }
+    // 'data' events, not async iteration: the iterator's read() joins the chunks that arrived
+    // since the last one into a new buffer (a copy of the whole export)
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        try {
+          copy?.write(chunk);
+          scanner.write(chunk);
+        } catch (error) {
+          stream.off('data', onData);
+          reject(error);
+        }
+      };
+      stream.on('data', onData);
+      stream.once('end', resolve);
+      stream.once('error', reject);
+    });
     scanner.end();
     sniffed();
   } catch (error) {
