@@ -2,7 +2,7 @@
  * Checks before any work starts: the input image exists (or is pulled when asked), was not made
  * by slimify already, and the output tag neither is the input nor exists (unless --force).
  */
-import { type ImageInfo, inspectImage, pullImage, removeImage, requireImage } from '../engine/engine.js';
+import { type ImageInfo, inspectImage, pullImage, requireImage } from '../engine/engine.js';
 import { SlimifyError } from '../errors.js';
 import { LABEL_VERSION } from '../assemble/image-archive.js';
 import { info } from '../util/log.js';
@@ -17,7 +17,12 @@ export async function inspectOrPull(options: { image: string; pull: boolean }): 
   return requireImage(options.image);
 }
 
-export async function checkTarget(options: { image: string; force: boolean }, image: ImageInfo, outputTag: string): Promise<void> {
+/**
+ * Checks that the slim image may take `outputTag`. Returns the id of the image that holds the tag
+ * now, when --force allows replacing it: it is removed once the new image has taken the tag (a
+ * failed build leaves it in place).
+ */
+export async function checkTarget(options: { image: string; force: boolean }, image: ImageInfo, outputTag: string): Promise<string | undefined> {
   if (image.config.Labels?.[LABEL_VERSION]) {
     throw new SlimifyError(`image ${options.image} was already made by slimify ${image.config.Labels[LABEL_VERSION]} (from ${image.config.Labels['slimify.source.image'] ?? 'another image'}); slim the original instead`, {
       code: 'usage',
@@ -28,12 +33,9 @@ export async function checkTarget(options: { image: string; force: boolean }, im
   if (existing?.id === image.id) {
     throw new SlimifyError(`the output tag ${outputTag} is the input image itself: choose another --tag (slimify never changes the original)`, { code: 'usage', image: options.image });
   }
-  if (existing) {
-    if (!options.force) {
-      throw new SlimifyError(`the output tag ${outputTag} already exists: pass --force to replace it, or choose another --tag`, { code: 'output-exists', image: options.image });
-    }
-    // the old image loses only its tag if something still uses it
-    await removeImage(outputTag).catch(() => undefined);
+  if (existing && !options.force) {
+    throw new SlimifyError(`the output tag ${outputTag} already exists: pass --force to replace it, or choose another --tag`, { code: 'output-exists', image: options.image });
   }
+  return existing?.id;
 }
 

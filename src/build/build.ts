@@ -77,10 +77,11 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   const bundling = prepareBundle();
   bundling.catch(() => undefined);
   let removingCopy: Promise<void> | undefined;
+  let dropping: Promise<void> | undefined;
   try {
     if (!options.inspected) await pingEngine();
     const image = options.inspected ?? (await stage('inspect', 'inspecting image', () => inspectOrPull(options)));
-    await checkTarget(options, image, outputTag);
+    const replaced = await checkTarget(options, image, outputTag);
 
     const bundle = await bundling;
     const engineArch = await engineArchitecture();
@@ -213,6 +214,10 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
         await removeImage(previousId);
       }
       previousId = slim.id;
+      // the image that had the tag (--force) has lost it to this one: it goes while verification
+      // runs, unless it is the same image (same input, same id) or still in use (then it keeps
+      // its other tags or stays, untagged, as docker leaves it)
+      if (replaced && replaced !== slim.id) dropping ??= removeImage(replaced).catch(() => undefined);
 
       let verification: Verification | undefined;
       let missing: MissingPath[] = [];
@@ -278,6 +283,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   } finally {
     stopCleanup();
     await removingCopy;
+    await dropping;
     await session.dispose();
   }
 }

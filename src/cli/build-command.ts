@@ -76,7 +76,7 @@ export function registerBuild(program: Command): void {
     .argument('<image>', 'image reference or id (must exist in the engine; see --pull)')
     .addHelpText('after', '\nslimify keeps one copy of the image\'s filesystem while it works: about the image\'s size, checked before it starts; in /dev/shm for images up to about 400 MB when memory allows, else (or when TMPDIR is set) in TMPDIR (default /tmp).\nExit codes: docs/exit-codes.md. Probes: docs/probes.md.')
     .option('-t, --tag <tag>', 'output tag (default: REPO.slim:TAG)')
-    .option('--force', 'replace the output tag if it exists')
+    .option('--force', 'replace the output tag if it exists (the old image goes once the new one is loaded)')
     .option('--pull', 'pull the image when the engine does not have it')
     .addOption(new Option('--http-probe <bool>', 'GET / on every exposed TCP port, only when no --http-probe-cmd or --http-probe-file is given; false turns it off').argParser(parseBoolean).default(true))
     .addOption(new Option('--http-crawl <bool>', 'the default GET / follows the same-origin links (href, src) of HTML answers, up to 100 pages and 3 levels deep').argParser(parseBoolean).default(true))

@@ -159,6 +159,22 @@ describe('output tags', () => {
     expect(r.output).toContain(`the output tag ${BASE} already exists: pass --force to replace it`);
   });
 
+  it('--force replaces the image under the output tag only once the new one is loaded', async () => {
+    const tag = await image('replaced', `FROM ${STATIC}\nLABEL slimify.test.old=1\n`);
+    const old = await imageId(tag);
+    // a build that fails leaves the old image where it was
+    const failed = await run(['build', STATIC, '--tag', tag, '--force', '--exec', '/nonexistent']);
+    expect(failed.exitCode, failed.output).toBe(5);
+    expect(await imageId(tag)).toBe(old);
+    const r = await run(['build', STATIC, '--tag', tag, '--force', '--verify', 'false']);
+    expect(r.exitCode, r.output).toBe(0);
+    const now = await imageId(tag);
+    expect(now).toBeDefined();
+    expect(now).not.toBe(old);
+    // untagged and unused, the old image is gone
+    expect(await imageId(old!)).toBeUndefined();
+  });
+
   it('exits 2 when the output tag is the input', async () => {
     const r = await run(['build', STATIC, '--tag', STATIC], { image: STATIC });
     expect(r.exitCode).toBe(2);
