@@ -81,6 +81,7 @@ interface Latin1Buffer extends Buffer {
  */
 const hasLatin1Slice = typeof (Buffer.prototype as Partial<Latin1Buffer>).latin1Slice === 'function';
 
-function latin1(buf: Buffer, start: number, end: number): string {
+/** buf[start, end) as a flat latin1 string. */
+export function latin1(buf: Buffer, start: number, end: number): string {
   return hasLatin1Slice ? (buf as Latin1Buffer).latin1Slice(start, end) : buf.toString('latin1', start, end);
 }
