@@ -12,7 +12,7 @@ import type { TraceSummary } from '../trace/trace-summary.js';
 
 export async function readTraces(archive: Readable, initialCwd: string): Promise<TraceSummary> {
   const parser = new TraceParser({ initialCwd });
-  const feed = (line: string): void => parser.feed(line);
+  const feed = (bytes: Buffer, start: number, end: number): void => parser.feedBytes(bytes, start, end);
   const extract = tar.extract();
   const walk = (async () => {
     // main.log first: sort is not possible while streaming, and the archive lists it first anyway
@@ -23,8 +23,8 @@ export async function readTraces(archive: Readable, initialCwd: string): Promise
       }
       parser.startFile({ source: entry.header.name.split('/').pop() });
       const splitter = new LineSplitter();
-      for await (const chunk of entry as AsyncIterable<Buffer>) splitter.push(chunk, feed);
-      splitter.end(feed);
+      for await (const chunk of entry as AsyncIterable<Buffer>) splitter.pushBytes(chunk, feed);
+      splitter.endBytes(feed);
     }
   })();
   await Promise.all([pipeline(archive, extract as unknown as NodeJS.WritableStream), walk]);

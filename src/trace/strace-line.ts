@@ -500,7 +500,7 @@ function numericValue(text: string, start: number, end: number): number | undefi
   return numericValueOf(text.slice(start, end));
 }
 
-function numericValueOf(raw: string): number | undefined {
+export function numericValueOf(raw: string): number | undefined {
   const c = raw.charCodeAt(0);
   if (c === 0x30 && raw.length > 2 && (raw.charCodeAt(1) | 0x20) === 0x78) {
     const v = Number.parseInt(raw.slice(2), 16);
@@ -552,7 +552,7 @@ function parseNotice(pid: number, text: string): ExitLine | SkippedLine | Malfor
   return { kind: 'skip', pid, reason: 'notice' };
 }
 
-function isNameChar(c: number): boolean {
+export function isNameChar(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || (c >= 0x41 && c <= 0x5a) || c === 0x3f;
 }
 
@@ -562,7 +562,7 @@ function isName(text: string, start: number, end: number): boolean {
   return true;
 }
 
-function isErrnoChar(c: number): boolean {
+export function isErrnoChar(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
 }
 

@@ -15,7 +15,7 @@ import type { ExitStatus, LineCounts, SummaryBuilder, TraceRun } from './trace-s
  * most recent process still inside a fork-like call, or failing that the run's initial cwd.
  */
 
-interface Proc {
+export interface Proc {
   pid: number;
   /** Thread group (process) id: the pid of the thread group leader. */
   tgid: number;
@@ -74,8 +74,7 @@ export class TraceState {
   /** A line scanned (with SYSCALLS) as a call, unfinished, resumed or exit line. */
   handle(line: LineScan<Syscall>): void {
     const pid = line.pid!;
-    // Runs of lines from one process are the rule: skip the map for them.
-    let proc = this.last !== undefined && this.last.pid === pid ? this.last : this.procs.get(pid);
+    let proc = this.knownProc(pid);
     if (proc === undefined) {
       if (this.rootPid === undefined) {
         this.rootPid = pid;
@@ -89,6 +88,17 @@ export class TraceState {
     }
     this.last = proc;
     this.apply(proc, line);
+  }
+
+  /**
+   * The process `pid`, which then is the last one handled; undefined when it is not known yet
+   * (its line has to go through handle()).
+   */
+  knownProc(pid: number): Proc | undefined {
+    // Runs of lines from one process are the rule: skip the map for them.
+    const proc = this.last !== undefined && this.last.pid === pid ? this.last : this.procs.get(pid);
+    if (proc !== undefined) this.last = proc;
+    return proc;
   }
 
   /** End of the file: settle held-back pids and calls that never resumed. */

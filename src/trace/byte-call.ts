@@ -1,0 +1,240 @@
+import { isErrnoChar, isNameChar, numericValueOf } from './strace-line.js';
+
+/**
+ * The common trace line, a complete call such as
+ *
+ *   3128  openat(AT_FDCWD</app>, "/etc/x", O_RDONLY) = 3</etc/x>
+ *
+ * scanned in place in the Buffer it was read into: no string is made for the line. This is a
+ * fast path in front of LineScan/ScannedCall (strace-line.ts), and it gives the same positions
+ * for the lines it takes; anything else it declines (scan returns false) and the caller hands
+ * the line, as text, to LineScan. Declined: lines that are not a complete call (unfinished,
+ * resumed, `+++`, `---`, malformed), leading spaces, a `\r` ending, and any backslash (an
+ * escape to decode) before the result.
+ *
+ * One instance is reused for every line: nothing here may be kept once the next line comes.
+ */
+export class ByteCall {
+  bytes: Buffer = Buffer.alloc(0);
+  pid = 0;
+  nameStart = 0;
+  nameEnd = 0;
+  /** Number of top-level arguments, counted as ScannedCall.argc is. */
+  argc = 0;
+  /** Where the arguments start (just after `(`) and the index of the closing `)`. */
+  argsStart = 0;
+  argsEnd = 0;
+  value: number | undefined;
+  /** Set only when `value` is negative and an errno name follows it. */
+  errno: string | undefined;
+  /** The -y annotation of the returned fd, bytes[fdStart, fdEnd); fdStart -1 when absent. */
+  fdStart = -1;
+  fdEnd = -1;
+  private lastErrno = '';
+  /** Start and end (exclusive) of each argument, trimmed of spaces: [s0, e0, s1, e1, ...]. */
+  private readonly spans: number[] = [];
+
+  /** Scan bytes[start, end) (no newline); false when the line is not one this fast path takes. */
+  scan(bytes: Buffer, start: number, end: number): boolean {
+    this.bytes = bytes;
+    let i = start;
+    let pid = 0;
+    for (; i < end; i++) {
+      const c = bytes[i]!;
+      if (c < 0x30 || c > 0x39) break;
+      pid = pid * 10 + (c - 0x30);
+    }
+    if (i === start || i - start > 10 || i >= end || bytes[i] !== 0x20) return false;
+    while (i < end && bytes[i] === 0x20) i++;
+    this.pid = pid;
+    this.nameStart = i;
+    while (i < end && isNameChar(bytes[i]!)) i++;
+    if (i === this.nameStart || i >= end || bytes[i] !== 0x28 /* ( */) return false;
+    this.nameEnd = i;
+    // A line ending in `>` may be ` <unfinished ...>` or ` <detached ...>`: LineScan's business.
+    if (bytes[end - 1] === 0x3e && bytes[end - 2] === 0x2e) return false;
+    this.argsStart = i + 1;
+    this.argc = 0;
+    const close = this.scanArgs(bytes, i + 1, end);
+    if (close < 0) return false;
+    this.argsEnd = close;
+    return this.scanResult(bytes, close + 1, end);
+  }
+
+  argStart(i: number): number {
+    return this.spans[2 * i]!;
+  }
+
+  argEnd(i: number): number {
+    return this.spans[2 * i + 1]!;
+  }
+
+  /** ScannedCall.argsInclude: whether `word` (ASCII) occurs anywhere within the arguments. */
+  argsInclude(word: Uint8Array): boolean {
+    const bytes = this.bytes;
+    const n = word.length;
+    next: for (let at = this.argsEnd - n; at >= this.argsStart; at--) {
+      for (let k = 0; k < n; k++) if (bytes[at + k] !== word[k]) continue next;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * ScannedCall.scanArgs on bytes; -1 also for a backslash, which this fast path leaves to the
+   * text scanner. Quoted strings and annotations are skipped with plain loops: on a Buffer,
+   * indexOf is a call into C++ that costs more than the few dozen bytes it would skip.
+   */
+  private scanArgs(bytes: Buffer, from: number, end: number): number {
+    let depth = 0;
+    let argStart = from;
+    for (let i = from; i < end; i++) {
+      switch (bytes[i]) {
+        case 0x22: // "
+          i = skipTo(bytes, 0x22, i + 1, end);
+          if (i < 0) return -1;
+          break;
+        case 0x3c: { // < opens a -y annotation after an fd number or AT_FDCWD
+          const p = i > from ? bytes[i - 1]! : 0;
+          if ((p >= 0x30 && p <= 0x39) || p === 0x44 /* D */) {
+            i = skipTo(bytes, 0x3e, i + 1, end);
+            if (i < 0) return -1;
+          }
+          break;
+        }
+        case 0x2f: // /* comment */
+          if (i + 1 < end && bytes[i + 1] === 0x2a) {
+            i = commentEnd(bytes, i + 2, end);
+            if (i < 0) return -1;
+          }
+          break;
+        case 0x7b: { // { : a flat struct is skipped whole (ScannedCall's FLAT_STRUCT)
+          const close = flatStructEnd(bytes, i + 1, end);
+          if (close >= 0) i = close;
+          else depth++;
+          break;
+        }
+        case 0x28: case 0x5b: // ( [
+          depth++;
+          break;
+        case 0x5d: case 0x7d: // ] }
+          if (depth > 0) depth--;
+          break;
+        case 0x29: // )
+          if (depth > 0) {
+            depth--;
+            break;
+          }
+          this.pushArg(bytes, argStart, i);
+          return i;
+        case 0x2c: // ,
+          if (depth === 0) {
+            this.pushArg(bytes, argStart, i);
+            argStart = i + 1;
+          }
+          break;
+        case 0x5c: // \
+          return -1;
+      }
+    }
+    return -1;
+  }
+
+  private pushArg(bytes: Buffer, start: number, end: number): void {
+    while (start < end && bytes[start] === 0x20) start++;
+    while (end > start && bytes[end - 1] === 0x20) end--;
+    if (end === start && this.argc === 0) return;
+    this.spans[2 * this.argc] = start;
+    this.spans[2 * this.argc + 1] = end;
+    this.argc++;
+  }
+
+  /** ScannedCall.scanResult on bytes: ` = value[<fd path>] [ERRNO (text)]` from `i`. */
+  private scanResult(bytes: Buffer, i: number, end: number): boolean {
+    while (i < end && bytes[i] === 0x20) i++;
+    if (i >= end || bytes[i] !== 0x3d /* = */) return false;
+    i++;
+    while (i < end && bytes[i] === 0x20) i++;
+    const start = i;
+    while (i < end && bytes[i] !== 0x20 && bytes[i] !== 0x3c) i++;
+    if (i === start) return false;
+    this.value = numericValue(bytes, start, i);
+    this.fdStart = -1;
+    this.errno = undefined;
+    if (i < end && bytes[i] === 0x3c) {
+      const close = skipTo(bytes, 0x3e, i + 1, end);
+      if (close < 0) return false;
+      this.fdStart = i + 1;
+      this.fdEnd = close;
+      i = close + 1;
+    }
+    if (this.value !== undefined && this.value < 0) {
+      while (i < end && bytes[i] === 0x20) i++;
+      const e = i;
+      while (i < end && isErrnoChar(bytes[i]!)) i++;
+      if (i > e) this.errno = this.errnoOf(bytes, e, i);
+    }
+    return true;
+  }
+
+  /** The errno name in bytes[start, end): the previous one again, mostly (ENOENT), so no new string. */
+  private errnoOf(bytes: Buffer, start: number, end: number): string {
+    const last = this.lastErrno;
+    if (last.length === end - start) {
+      let k = 0;
+      while (k < last.length && bytes[start + k] === last.charCodeAt(k)) k++;
+      if (k === last.length) return last;
+    }
+    return (this.lastErrno = bytes.toString('latin1', start, end));
+  }
+}
+
+/**
+ * Index of the first `stop` in bytes[from, end), or -1 when there is none or a backslash comes
+ * first (an escape: in a string or an annotation, the next byte may be an escaped `stop`).
+ */
+function skipTo(bytes: Buffer, stop: number, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    const c = bytes[i];
+    if (c === stop) return i;
+    if (c === 0x5c) return -1;
+  }
+  return -1;
+}
+
+/** Index of the `/` ending a comment whose text starts at `from`, or -1. */
+function commentEnd(bytes: Buffer, from: number, end: number): number {
+  for (let i = from; i + 1 < end; i++) {
+    if (bytes[i] === 0x2a && bytes[i + 1] === 0x2f) return i + 1;
+    if (bytes[i] === 0x5c) return -1;
+  }
+  return -1;
+}
+
+/** The `}` closing a struct opened before `from` that holds none of `"</()[]{}`, or -1. */
+function flatStructEnd(bytes: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    switch (bytes[i]) {
+      case 0x7d: return i;
+      case 0x22: case 0x3c: case 0x2f: case 0x28: case 0x29: case 0x5b: case 0x5d: case 0x7b: return -1;
+    }
+  }
+  return -1;
+}
+
+/** The return value in bytes[start, end), as ScannedCall reads it. */
+function numericValue(bytes: Buffer, start: number, end: number): number | undefined {
+  let i = start;
+  const negative = bytes[i] === 0x2d;
+  if (negative) i++;
+  if (end > i && end - i <= 15) {
+    let v = 0;
+    for (; i < end; i++) {
+      const c = bytes[i]!;
+      if (c < 0x30 || c > 0x39) break;
+      v = v * 10 + (c - 0x30);
+    }
+    if (i === end) return negative ? -v : v;
+  }
+  return numericValueOf(bytes.toString('latin1', start, end));
+}

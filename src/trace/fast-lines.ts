@@ -1,0 +1,282 @@
+import { ByteCall } from './byte-call.js';
+import { latin1 } from './line-splitter.js';
+import { PathTable } from './path-table.js';
+import {
+  IGNORE, NO_DIRFD, flagsIn, openAccess, outcomeOf, recordOpenFlags, recordOutcome, type Cwd, type EffectShape,
+  type SyscallEffect,
+} from './syscall-effects.js';
+import { SYSCALLS, type Syscall, type TraceState } from './trace-state.js';
+import type { AccessKind, LineCounts, PathRecord, SummaryBuilder } from './trace-summary.js';
+
+/**
+ * The trace parser's fast path: the commonest lines (a complete call of an ignored syscall or
+ * of a path, open or getdents syscall, by a process already known) handled straight from the
+ * bytes they were read into. Paths are looked up by their bytes (SummaryBuilder.recordBytes),
+ * so a path seen before costs no string at all.
+ *
+ * It must do exactly what TraceParser.feed does with the same line as text, and it does it
+ * only where that is simple to get right: everything else it declines before changing any
+ * state (handle returns false) and the line goes to feed. Declined besides what ByteCall
+ * declines: process syscalls (clone, exit_group ...), the rarer file syscalls, lines of pids
+ * not seen yet, fds given other than as plain digits, NULL or pointer paths, and paths that
+ * need normalising (`..`, `.`, `//`, a trailing `/`).
+ */
+export class FastLines {
+  private readonly call = new ByteCall();
+  /** SYSCALLS by name, looked up with the name's bytes. */
+  private readonly syscalls = new PathTable<Syscall>();
+  /** Where a relative path is joined to its base. */
+  private joined = Buffer.alloc(512);
+  /** The path resolve() found: key[keyStart, keyEnd) (the line, or `joined`). */
+  private key: Buffer = this.joined;
+  private keyStart = 0;
+  private keyEnd = 0;
+  /** A new cwd shown by `AT_FDCWD</path>`: line[cwdStart, cwdEnd), or cwdStart -1. */
+  private cwdStart = -1;
+  private cwdEnd = -1;
+  /** The last open flags argument read, and its flags (see syscall-effects.ts openFlags). */
+  private lastFlagsText = '';
+  private lastFlags = 0;
+
+  constructor(private readonly counts: LineCounts, private readonly out: SummaryBuilder) {
+    for (const syscall of SYSCALLS.values()) {
+      const name = Buffer.from(syscall.name, 'latin1');
+      this.syscalls.add(name, 0, name.length, syscall);
+    }
+  }
+
+  /** Handle line[start, end) as feed() would; false, having changed nothing, to leave it to feed(). */
+  handle(line: Buffer, start: number, end: number, state: TraceState): boolean {
+    if (end - start < 2 || line[end - 1] === 0x0d) return false;
+    const call = this.call;
+    if (!call.scan(line, start, end)) return false;
+    const id = this.syscalls.find(line, call.nameStart, call.nameEnd);
+    const effect = id < 0 ? undefined : this.syscalls.values[id]!.effect;
+    if (id >= 0 && effect?.shape === undefined) return false;
+    const proc = state.knownProc(call.pid);
+    if (proc === undefined) return false;
+    // An ignored syscall (read, mmap ...) only counts.
+    if (effect !== undefined && !this.run(effect, effect.shape!, proc.cwd)) return false;
+    this.counts.parsed++;
+    return true;
+  }
+
+  private run(effect: SyscallEffect, shape: EffectShape, cwd: Cwd): boolean {
+    this.cwdStart = -1;
+    const found = shape.kind === 'list' ? this.fdTarget() : this.resolve(shape, cwd);
+    if (found === DECLINE) return false;
+    const call = this.call;
+    if (this.cwdStart >= 0) cwd.path = latin1(call.bytes, this.cwdStart, this.cwdEnd);
+    if (found === NO_TARGET) return true;
+    const outcome = outcomeOf(call);
+    if (outcome === IGNORE) return true;
+    const { name } = effect;
+    const out = this.out;
+    const rec = out.recordBytes(this.key, this.keyStart, this.keyEnd);
+    if (shape.kind !== 'open') {
+      if (recordOutcome(outcome, call, name, rec, shape.access, out) !== undefined && shape.kind === 'list') out.list(rec);
+      return true;
+    }
+    const flags = this.openFlags(shape.flagsIdx);
+    const access = openAccess(flags);
+    if (recordOutcome(outcome, call, name, rec, access, out) === undefined) return true;
+    recordOpenFlags(flags, rec, name, out);
+    this.recordRealPath(rec, name, access);
+    return true;
+  }
+
+  /** syscall-effects.ts target(), finding the path's bytes instead of its string. */
+  private resolve(shape: EffectShape, cwd: Cwd): Found {
+    const call = this.call;
+    const bytes = call.bytes;
+    const { dirfdIdx, pathIdx } = shape;
+    if (pathIdx >= call.argc) return NO_TARGET;
+    let baseStart = BASE_CWD;
+    let baseEnd = 0;
+    if (dirfdIdx !== NO_DIRFD) {
+      if (dirfdIdx >= call.argc) return NO_TARGET;
+      const start = call.argStart(dirfdIdx);
+      const end = call.argEnd(dirfdIdx);
+      if (end - start >= 8 && matches(bytes, start, AT_FDCWD)) {
+        // learnCwd: an annotation that is usable and not the known cwd is the new cwd.
+        const at = start + 8;
+        if (end - at > 2 && bytes[at] === 0x3c && bytes[end - 1] === 0x3e &&
+          !equalsString(bytes, at + 1, end - 1, cwd.path) && isUsable(bytes, at + 1, end - 1)) {
+          this.cwdStart = baseStart = at + 1;
+          this.cwdEnd = baseEnd = end - 1;
+        }
+      } else {
+        const found = this.fdPath(start, end);
+        if (found === FOUND) {
+          baseStart = this.keyStart;
+          baseEnd = this.keyEnd;
+        } else if (found === NO_PATH) {
+          baseStart = NO_BASE;
+        } else {
+          return found;
+        }
+      }
+    }
+    const start = call.argStart(pathIdx);
+    const end = call.argEnd(pathIdx);
+    if (bytes[start] !== 0x22) return DECLINE; // NULL or a pointer
+    let close = start + 1;
+    while (close < end && bytes[close] !== 0x22) close++;
+    if (close === end) return DECLINE;
+    if (close === start + 1) {
+      // An empty path is the dirfd itself, under AT_EMPTY_PATH.
+      if (baseStart === NO_BASE || dirfdIdx === NO_DIRFD || !call.argsInclude(AT_EMPTY_PATH)) return NO_TARGET;
+      return this.setKey(bytes, baseStart, baseEnd, cwd, -1, -1);
+    }
+    if (bytes[start + 1] === 0x2f) this.setKey(bytes, start + 1, close, cwd, -1, -1);
+    else if (baseStart === NO_BASE) return NO_TARGET;
+    else if (this.setKey(bytes, baseStart, baseEnd, cwd, start + 1, close) === DECLINE) return DECLINE;
+    return needsNormalising(this.key, this.keyStart, this.keyEnd) ? DECLINE : FOUND;
+  }
+
+  /**
+   * The key: bytes[start, end) (or the cwd's chars for start BASE_CWD), joined with
+   * bytes[relStart, relEnd) when relStart >= 0 as resolvePath joins a relative path.
+   */
+  private setKey(bytes: Buffer, start: number, end: number, cwd: Cwd, relStart: number, relEnd: number): Found {
+    if (start !== BASE_CWD && relStart < 0) {
+      this.key = bytes;
+      this.keyStart = start;
+      this.keyEnd = end;
+      return FOUND;
+    }
+    const base = start === BASE_CWD ? cwd.path : undefined;
+    const baseLength = base === undefined ? end - start : base.length;
+    const need = baseLength + 1 + relEnd - relStart;
+    if (this.joined.length < need) this.joined = Buffer.alloc(2 * need);
+    const joined = this.joined;
+    if (base === undefined) bytes.copy(joined, 0, start, end);
+    else if (!copyLatin1(base, joined)) return DECLINE;
+    let n = baseLength;
+    if (relStart >= 0) {
+      if (!(n === 1 && joined[0] === 0x2f)) joined[n++] = 0x2f;
+      bytes.copy(joined, n, relStart, relEnd);
+      n += relEnd - relStart;
+    }
+    this.key = joined;
+    this.keyStart = 0;
+    this.keyEnd = n;
+    return FOUND;
+  }
+
+  /** fdCall's path for getdents: the usable -y path of the fd in argument 0. */
+  private fdTarget(): Found {
+    const call = this.call;
+    const found = call.argc === 0 ? NO_TARGET : this.fdPath(call.argStart(0), call.argEnd(0));
+    return found === NO_PATH ? NO_TARGET : found;
+  }
+
+  /**
+   * ScannedCall.fdArgPath then usableFdPath, for the fd argument in bytes[start, end): FOUND
+   * with the path as the key; NO_PATH for an fd printed without a usable path; NO_TARGET
+   * where fdArgPath gives undefined (then the call has no target).
+   */
+  private fdPath(start: number, end: number): Found | typeof NO_PATH {
+    const bytes = this.call.bytes;
+    let lt = start;
+    while (lt < end && bytes[lt] !== 0x3c) {
+      const c = bytes[lt++]!;
+      if (c < 0x30 || c > 0x39) return DECLINE; // AT_FDCWD, hex, signs: fdArgPath's Number() rules
+    }
+    if (lt === start || lt - start > 15) return DECLINE;
+    if (lt === end) return NO_PATH;
+    if (bytes[end - 1] !== 0x3e) return NO_TARGET;
+    if (!isUsable(bytes, lt + 1, end - 1)) return NO_PATH;
+    this.key = bytes;
+    this.keyStart = lt + 1;
+    this.keyEnd = end - 1;
+    return FOUND;
+  }
+
+  private openFlags(flagsIdx: number): number {
+    const call = this.call;
+    if (flagsIdx >= call.argc) return 0;
+    const start = call.argStart(flagsIdx);
+    const end = call.argEnd(flagsIdx);
+    if (!equalsString(call.bytes, start, end, this.lastFlagsText)) {
+      this.lastFlagsText = latin1(call.bytes, start, end);
+      this.lastFlags = flagsIn(this.lastFlagsText, 0, this.lastFlagsText.length);
+    }
+    return this.lastFlags;
+  }
+
+  /** openCall's resultPathOtherThan: the returned fd's -y path, when it is another path (a symlink was followed). */
+  private recordRealPath(rec: PathRecord, name: string, access: AccessKind): void {
+    const { bytes, fdStart, fdEnd } = this.call;
+    if (fdStart < 0 || equalBytes(bytes, fdStart, fdEnd, this.key, this.keyStart, this.keyEnd)) return;
+    if (!isUsable(bytes, fdStart, fdEnd)) return;
+    const real = this.out.recordBytes(bytes, fdStart, fdEnd);
+    this.out.use(real, name, access);
+    this.out.resolvedTo(rec, real.path);
+  }
+}
+
+/** What resolving a call's path gave: the key is set (FOUND), there is none, or the text path must decide. */
+const DECLINE = -1;
+const NO_TARGET = 0;
+const FOUND = 1;
+type Found = typeof DECLINE | typeof NO_TARGET | typeof FOUND;
+/** From fdPath only: the fd has no usable path (then a dirfd gives no base). */
+const NO_PATH = 2;
+
+/** Base markers for resolve(): the process's cwd, or no base (an fd without a usable path). */
+const BASE_CWD = -2;
+const NO_BASE = -1;
+
+const AT_FDCWD = Buffer.from('AT_FDCWD');
+const AT_EMPTY_PATH = Buffer.from('AT_EMPTY_PATH');
+const DELETED = Buffer.from(' (deleted)');
+
+function matches(bytes: Buffer, at: number, word: Buffer): boolean {
+  for (let k = 0; k < word.length; k++) if (bytes[at + k] !== word[k]) return false;
+  return true;
+}
+
+function equalsString(bytes: Buffer, start: number, end: number, s: string): boolean {
+  if (end - start !== s.length) return false;
+  for (let i = start, k = 0; i < end; i++, k++) if (bytes[i] !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+function equalBytes(a: Buffer, aStart: number, aEnd: number, b: Buffer, bStart: number, bEnd: number): boolean {
+  if (aEnd - aStart !== bEnd - bStart) return false;
+  for (let i = aEnd - 1, k = bEnd - 1; i >= aStart; i--, k--) if (a[i] !== b[k]) return false;
+  return true;
+}
+
+/** Copy a string's chars as bytes; false when one is above 0xff. */
+function copyLatin1(s: string, into: Buffer): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff) return false;
+    into[i] = c;
+  }
+  return true;
+}
+
+/** usableFdPath on bytes: starts with `/` and is not a deleted file. */
+function isUsable(bytes: Buffer, start: number, end: number): boolean {
+  if (end <= start || bytes[start] !== 0x2f) return false;
+  return !(end - start >= DELETED.length && matches(bytes, end - DELETED.length, DELETED));
+}
+
+/** path-resolve.ts needsNormalising on bytes: empty, `.` or `..` segments, `//`, a trailing `/`. */
+function needsNormalising(bytes: Buffer, start: number, end: number): boolean {
+  if (end === start || bytes[start] !== 0x2f) return true;
+  if (end - start > 1 && bytes[end - 1] === 0x2f) return true;
+  for (let i = start; i < end - 1; i++) {
+    if (bytes[i] !== 0x2f) continue;
+    const c = bytes[i + 1];
+    if (c === 0x2f) return true;
+    if (c !== 0x2e) continue;
+    const d = i + 2 < end ? bytes[i + 2] : 0x2f;
+    if (d === 0x2f) return true;
+    if (d === 0x2e && (i + 3 >= end || bytes[i + 3] === 0x2f)) return true;
+  }
+  return false;
+}
