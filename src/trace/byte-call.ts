@@ -9,8 +9,9 @@ import { isErrnoChar, isNameChar, numericValueOf } from './strace-line.js';
  * fast path in front of LineScan/ScannedCall (strace-line.ts), and it gives the same positions
  * for the lines it takes; anything else it declines (scan returns false) and the caller hands
  * the line, as text, to LineScan. Declined: lines that are not a complete call (unfinished,
- * resumed, `+++`, `---`, malformed), leading spaces, a `\r` ending, and any backslash (an
- * escape to decode) before the result.
+ * `+++`, `---`, malformed), leading spaces, and any backslash (an escape to decode) before
+ * the result. Unfinished and resumed lines are only cut into their parts; a resumed call is
+ * scanned, once joined to its start, with scanCall.
  *
  * One instance is reused for every line: nothing here may be kept once the next line comes.
  */
@@ -19,6 +20,9 @@ export class ByteCall {
   pid = 0;
   nameStart = 0;
   nameEnd = 0;
+  /** The arguments of an unfinished call, or the tail of a resumed one: bytes[partStart, partEnd). */
+  partStart = 0;
+  partEnd = 0;
   /** Number of top-level arguments, counted as ScannedCall.argc is. */
   argc = 0;
   /** Where the arguments start (just after `(`) and the index of the closing `)`. */
@@ -34,8 +38,8 @@ export class ByteCall {
   /** Start and end (exclusive) of each argument, trimmed of spaces: [s0, e0, s1, e1, ...]. */
   private readonly spans: number[] = [];
 
-  /** Scan bytes[start, end) (no newline); false when the line is not one this fast path takes. */
-  scan(bytes: Buffer, start: number, end: number): boolean {
+  /** Scan bytes[start, end) (no newline); DECLINE when the line is not one this fast path takes. */
+  scan(bytes: Buffer, start: number, end: number): ByteLineKind {
     this.bytes = bytes;
     let i = start;
     let pid = 0;
@@ -44,21 +48,47 @@ export class ByteCall {
       if (c < 0x30 || c > 0x39) break;
       pid = pid * 10 + (c - 0x30);
     }
-    if (i === start || i - start > 10 || i >= end || bytes[i] !== 0x20) return false;
+    if (i === start || i - start > 10 || i >= end || bytes[i] !== 0x20) return DECLINE;
     while (i < end && bytes[i] === 0x20) i++;
     this.pid = pid;
+    if (bytes[i] === 0x3c) return this.scanResumed(bytes, i, end);
     this.nameStart = i;
     while (i < end && isNameChar(bytes[i]!)) i++;
-    if (i === this.nameStart || i >= end || bytes[i] !== 0x28 /* ( */) return false;
+    if (i === this.nameStart || i >= end || bytes[i] !== 0x28 /* ( */) return DECLINE;
     this.nameEnd = i;
-    // A line ending in `>` may be ` <unfinished ...>` or ` <detached ...>`: LineScan's business.
-    if (bytes[end - 1] === 0x3e && bytes[end - 2] === 0x2e) return false;
-    this.argsStart = i + 1;
+    const body = i + 1;
+    if (endsWith(bytes, body, end, UNFINISHED)) {
+      this.partStart = body;
+      this.partEnd = end - UNFINISHED.length;
+      return UNFINISHED_CALL;
+    }
+    if (endsWith(bytes, body, end, DETACHED)) return DECLINE;
+    return this.scanCall(bytes, body, end) ? CALL : DECLINE;
+  }
+
+  /** Scan `args) = result` in bytes[from, end) (as ScannedCall.scan); false when declined. */
+  scanCall(bytes: Buffer, from: number, end: number): boolean {
+    this.bytes = bytes;
+    this.argsStart = from;
     this.argc = 0;
-    const close = this.scanArgs(bytes, i + 1, end);
+    const close = this.scanArgs(bytes, from, end);
     if (close < 0) return false;
     this.argsEnd = close;
     return this.scanResult(bytes, close + 1, end);
+  }
+
+  /** `<... name resumed>tail` from `i` (LineScan's resumed): the name, and the tail as the part. */
+  private scanResumed(bytes: Buffer, i: number, end: number): ByteLineKind {
+    if (!(end - i >= RESUMED_PREFIX.length && matches(bytes, i, RESUMED_PREFIX))) return DECLINE;
+    const nameStart = i + RESUMED_PREFIX.length;
+    const close = indexOfWord(bytes, RESUMED_SUFFIX, nameStart, end);
+    if (close <= nameStart) return DECLINE;
+    for (let k = nameStart; k < close; k++) if (!isNameChar(bytes[k]!)) return DECLINE;
+    this.nameStart = nameStart;
+    this.nameEnd = close;
+    this.partStart = close + RESUMED_SUFFIX.length;
+    this.partEnd = end;
+    return RESUMED_CALL;
   }
 
   argStart(i: number): number {
@@ -187,6 +217,32 @@ export class ByteCall {
     }
     return (this.lastErrno = bytes.toString('latin1', start, end));
   }
+}
+
+export const DECLINE = 0;
+export const CALL = 1;
+export const UNFINISHED_CALL = 2;
+export const RESUMED_CALL = 3;
+export type ByteLineKind = typeof DECLINE | typeof CALL | typeof UNFINISHED_CALL | typeof RESUMED_CALL;
+
+const UNFINISHED = Buffer.from(' <unfinished ...>');
+const DETACHED = Buffer.from(' <detached ...>');
+const RESUMED_PREFIX = Buffer.from('<... ');
+const RESUMED_SUFFIX = Buffer.from(' resumed>');
+
+export function matches(bytes: Buffer, at: number, word: Buffer): boolean {
+  for (let k = 0; k < word.length; k++) if (bytes[at + k] !== word[k]) return false;
+  return true;
+}
+
+function endsWith(bytes: Buffer, start: number, end: number, word: Buffer): boolean {
+  return end - start >= word.length && matches(bytes, end - word.length, word);
+}
+
+/** Index of the first `word` that lies in bytes[from, end), or -1. */
+function indexOfWord(bytes: Buffer, word: Buffer, from: number, end: number): number {
+  for (let at = from; at + word.length <= end; at++) if (matches(bytes, at, word)) return at;
+  return -1;
 }
 
 /**

@@ -1,11 +1,11 @@
-import { ByteCall } from './byte-call.js';
+import { ByteCall, CALL, DECLINE as DECLINE_LINE, UNFINISHED_CALL, matches } from './byte-call.js';
 import { latin1 } from './line-splitter.js';
 import { PathTable } from './path-table.js';
 import {
   IGNORE, NO_DIRFD, flagsIn, openAccess, outcomeOf, recordOpenFlags, recordOutcome, type Cwd, type EffectShape,
   type SyscallEffect,
 } from './syscall-effects.js';
-import { SYSCALLS, type Syscall, type TraceState } from './trace-state.js';
+import { SYSCALLS, type Proc, type Syscall, type TraceState } from './trace-state.js';
 import type { AccessKind, LineCounts, PathRecord, SummaryBuilder } from './trace-summary.js';
 
 /**
@@ -25,6 +25,8 @@ export class FastLines {
   private readonly call = new ByteCall();
   /** SYSCALLS by name, looked up with the name's bytes. */
   private readonly syscalls = new PathTable<Syscall>();
+  /** Where a resumed call is joined to the start of its pending call. */
+  private resumedText = Buffer.alloc(1024);
   /** Where a relative path is joined to its base. */
   private joined = Buffer.alloc(512);
   /** The path resolve() found: key[keyStart, keyEnd) (the line, or `joined`). */
@@ -49,15 +51,55 @@ export class FastLines {
   handle(line: Buffer, start: number, end: number, state: TraceState): boolean {
     if (end - start < 2 || line[end - 1] === 0x0d) return false;
     const call = this.call;
-    if (!call.scan(line, start, end)) return false;
+    const kind = call.scan(line, start, end);
+    if (kind === DECLINE_LINE) return false;
     const id = this.syscalls.find(line, call.nameStart, call.nameEnd);
-    const effect = id < 0 ? undefined : this.syscalls.values[id]!.effect;
-    if (id >= 0 && effect?.shape === undefined) return false;
+    const syscall = id < 0 ? undefined : this.syscalls.values[id];
     const proc = state.knownProc(call.pid);
     if (proc === undefined) return false;
-    // An ignored syscall (read, mmap ...) only counts.
-    if (effect !== undefined && !this.run(effect, effect.shape!, proc.cwd)) return false;
-    this.counts.parsed++;
+    const done = kind === CALL ? this.onCall(syscall, proc, state)
+      : kind === UNFINISHED_CALL ? this.onUnfinished(syscall, proc)
+      : this.onResumed(proc, state);
+    if (done) this.counts.parsed++;
+    return done;
+  }
+
+  /** TraceState.onCall for the call in `call`. */
+  private onCall(syscall: Syscall | undefined, proc: Proc, state: TraceState): boolean {
+    if (syscall === undefined) return true; // read, mmap ...: only counted
+    const effect = syscall.effect;
+    if (effect?.shape !== undefined) return this.run(effect, effect.shape, proc.cwd);
+    // An exit_group that does not end the run changes nothing; forks and the rest are feed's.
+    return syscall.exitGroup && !state.takesExit(proc);
+  }
+
+  /** TraceState.apply for an unfinished call: it waits in `proc.pending` for its resumed line. */
+  private onUnfinished(syscall: Syscall | undefined, proc: Proc): boolean {
+    if (syscall?.forkLike) return false; // the child's lines are held back meanwhile: TraceState's business
+    const { bytes, nameStart, nameEnd, partStart, partEnd } = this.call;
+    if (proc.pending !== undefined) this.counts.unfinishedAtEnd++;
+    const name = syscall === undefined ? latin1(bytes, nameStart, nameEnd) : syscall.name;
+    proc.pending = { syscall: name, info: syscall, argsText: latin1(bytes, partStart, partEnd) };
+    return true;
+  }
+
+  /** TraceState.apply for a resumed call: joined to its pending start, it is handled as a complete call. */
+  private onResumed(proc: Proc, state: TraceState): boolean {
+    const call = this.call;
+    const pending = proc.pending;
+    if (pending === undefined || !equalsString(call.bytes, call.nameStart, call.nameEnd, pending.syscall)) {
+      this.counts.unmatchedResumed++;
+      return true;
+    }
+    const { argsText } = pending;
+    const need = argsText.length + call.partEnd - call.partStart;
+    if (this.resumedText.length < need) this.resumedText = Buffer.alloc(2 * need);
+    const text = this.resumedText;
+    if (!copyLatin1(argsText, text)) return false;
+    call.bytes.copy(text, argsText.length, call.partStart, call.partEnd);
+    // A join that does not scan counts as malformed, and an exit_group may end the run: feed's.
+    if (!call.scanCall(text, 0, need) || !this.onCall(pending.info, proc, state)) return false;
+    state.endPending(proc);
     return true;
   }
 
@@ -231,11 +273,6 @@ const NO_BASE = -1;
 const AT_FDCWD = Buffer.from('AT_FDCWD');
 const AT_EMPTY_PATH = Buffer.from('AT_EMPTY_PATH');
 const DELETED = Buffer.from(' (deleted)');
-
-function matches(bytes: Buffer, at: number, word: Buffer): boolean {
-  for (let k = 0; k < word.length; k++) if (bytes[at + k] !== word[k]) return false;
-  return true;
-}
 
 function equalsString(bytes: Buffer, start: number, end: number, s: string): boolean {
   if (end - start !== s.length) return false;

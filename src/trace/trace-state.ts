@@ -24,7 +24,7 @@ export interface Proc {
 }
 
 /** A call printed as `<unfinished ...>`, waiting for its `<... resumed>` line. */
-interface PendingCall {
+export interface PendingCall {
   syscall: string;
   info: Syscall | undefined;
   /** The arguments printed so far. */
@@ -101,6 +101,17 @@ export class TraceState {
     return proc;
   }
 
+  /** `proc`'s pending call has resumed. */
+  endPending(proc: Proc): void {
+    proc.pending = undefined;
+    this.forking.delete(proc.pid);
+  }
+
+  /** Whether an exit_group by `proc` sets the run's exit status (see onCall). */
+  takesExit(proc: Proc): boolean {
+    return proc.tgid === this.rootPid && !this.exitFromNotice;
+  }
+
   /** End of the file: settle held-back pids and calls that never resumed. */
   finish(source?: string): TraceRun {
     for (const pid of [...this.orphans.keys()]) this.adopt(pid);
@@ -140,8 +151,7 @@ export class TraceState {
           this.counts.unmatchedResumed++;
           return;
         }
-        proc.pending = undefined;
-        this.forking.delete(proc.pid);
+        this.endPending(proc);
         const text = pending.argsText + line.part();
         // A resumed line has no call of its own: its ScannedCall is free for the joined one.
         if (line.call.scan(text, 0, text.length) === undefined) {
@@ -173,7 +183,7 @@ export class TraceState {
       return;
     }
     if (syscall.exitGroup) {
-      if (proc.tgid === this.rootPid && !this.exitFromNotice) {
+      if (this.takesExit(proc)) {
         const code = Number(call.arg(0));
         if (Number.isInteger(code)) this.exit = { code: code & 0xff };
       }
