@@ -9,8 +9,7 @@ import { isErrnoChar, isNameChar, numericValueOf } from './strace-line.js';
  * fast path in front of LineScan/ScannedCall (strace-line.ts), and it gives the same positions
  * for the lines it takes; anything else it declines (scan returns false) and the caller hands
  * the line, as text, to LineScan. Declined: lines that are not a complete call (unfinished,
- * `+++`, `---`, malformed), leading spaces, and any backslash (an escape to decode) before
- * the result. Unfinished and resumed lines are only cut into their parts; a resumed call is
+ * `+++`, `---`, malformed) and leading spaces. Unfinished and resumed lines are only cut into their parts; a resumed call is
  * scanned, once joined to its start, with scanCall.
  *
  * One instance is reused for every line: nothing here may be kept once the next line comes.
@@ -35,6 +34,12 @@ export class ByteCall {
   fdStart = -1;
   fdEnd = -1;
   private lastErrno = '';
+  /**
+   * Whether the call has a backslash: most have none, and then nothing needs decoding. Every
+   * loop over the arguments and the result's annotation sets it, so it covers any range that
+   * is decoded (a range may run past the part a loop took it for: `3<a>\x41>`).
+   */
+  private escapes = false;
   /** Start and end (exclusive) of each argument, trimmed of spaces: [s0, e0, s1, e1, ...]. */
   private readonly spans: number[] = [];
 
@@ -71,6 +76,7 @@ export class ByteCall {
     this.bytes = bytes;
     this.argsStart = from;
     this.argc = 0;
+    this.escapes = false;
     const close = this.scanArgs(bytes, from, end);
     if (close < 0) return false;
     this.argsEnd = close;
@@ -99,6 +105,65 @@ export class ByteCall {
     return this.spans[2 * i + 1]!;
   }
 
+  /** Whether bytes[start, end) (a string or annotation) holds a backslash (an escape to decode). */
+  hasEscapes(start: number, end: number): boolean {
+    if (!this.escapes) return false;
+    for (let i = start; i < end; i++) if (this.bytes[i] === 0x5c) return true;
+    return false;
+  }
+
+  /**
+   * Index of the `"` closing a C string whose content starts at `i`, or -1 if not before
+   * `end` (text-scan.ts skipQuoted): a backslash escapes the byte after it.
+   */
+  closingQuote(i: number, end: number): number {
+    const bytes = this.bytes;
+    for (; i < end; i++) {
+      const c = bytes[i];
+      if (c === 0x22) return i;
+      if (c === 0x5c) {
+        this.escapes = true;
+        i++;
+      }
+    }
+    return -1;
+  }
+
+  /** Index of the `>` closing a -y annotation whose path starts at `i`, or -1 if not before `end`. */
+  private annotationEnd(i: number, end: number): number {
+    const bytes = this.bytes;
+    for (; i < end; i++) {
+      const c = bytes[i];
+      if (c === 0x3e) return i;
+      if (c === 0x5c) this.escapes = true;
+    }
+    return -1;
+  }
+
+  /** Index of the `/` ending a comment whose text starts at `from`, or -1. */
+  private commentEnd(from: number, end: number): number {
+    const bytes = this.bytes;
+    for (let i = from; i + 1 < end; i++) {
+      const c = bytes[i];
+      if (c === 0x2a && bytes[i + 1] === 0x2f) return i + 1;
+      if (c === 0x5c) this.escapes = true;
+    }
+    return -1;
+  }
+
+  /** The `}` closing a struct opened before `from` that holds none of `"</()[]{}`, or -1. */
+  private flatStructEnd(from: number, end: number): number {
+    const bytes = this.bytes;
+    for (let i = from; i < end; i++) {
+      switch (bytes[i]) {
+        case 0x7d: return i;
+        case 0x22: case 0x3c: case 0x2f: case 0x28: case 0x29: case 0x5b: case 0x5d: case 0x7b: return -1;
+        case 0x5c: this.escapes = true;
+      }
+    }
+    return -1;
+  }
+
   /** ScannedCall.argsInclude: whether `word` (ASCII) occurs anywhere within the arguments. */
   argsInclude(word: Uint8Array): boolean {
     const bytes = this.bytes;
@@ -111,9 +176,8 @@ export class ByteCall {
   }
 
   /**
-   * ScannedCall.scanArgs on bytes; -1 also for a backslash, which this fast path leaves to the
-   * text scanner. Quoted strings and annotations are skipped with plain loops: on a Buffer,
-   * indexOf is a call into C++ that costs more than the few dozen bytes it would skip.
+   * ScannedCall.scanArgs on bytes. Quoted strings and annotations are skipped with plain
+   * loops: on a Buffer, indexOf is a call into C++ that costs more than the bytes it skips.
    */
   private scanArgs(bytes: Buffer, from: number, end: number): number {
     let depth = 0;
@@ -121,25 +185,25 @@ export class ByteCall {
     for (let i = from; i < end; i++) {
       switch (bytes[i]) {
         case 0x22: // "
-          i = skipTo(bytes, 0x22, i + 1, end);
+          i = this.closingQuote(i + 1, end);
           if (i < 0) return -1;
           break;
         case 0x3c: { // < opens a -y annotation after an fd number or AT_FDCWD
           const p = i > from ? bytes[i - 1]! : 0;
           if ((p >= 0x30 && p <= 0x39) || p === 0x44 /* D */) {
-            i = skipTo(bytes, 0x3e, i + 1, end);
+            i = this.annotationEnd(i + 1, end);
             if (i < 0) return -1;
           }
           break;
         }
         case 0x2f: // /* comment */
           if (i + 1 < end && bytes[i + 1] === 0x2a) {
-            i = commentEnd(bytes, i + 2, end);
+            i = this.commentEnd(i + 2, end);
             if (i < 0) return -1;
           }
           break;
         case 0x7b: { // { : a flat struct is skipped whole (ScannedCall's FLAT_STRUCT)
-          const close = flatStructEnd(bytes, i + 1, end);
+          const close = this.flatStructEnd(i + 1, end);
           if (close >= 0) i = close;
           else depth++;
           break;
@@ -164,7 +228,8 @@ export class ByteCall {
           }
           break;
         case 0x5c: // \
-          return -1;
+          this.escapes = true;
+          break;
       }
     }
     return -1;
@@ -192,7 +257,7 @@ export class ByteCall {
     this.fdStart = -1;
     this.errno = undefined;
     if (i < end && bytes[i] === 0x3c) {
-      const close = skipTo(bytes, 0x3e, i + 1, end);
+      const close = this.annotationEnd(i + 1, end);
       if (close < 0) return false;
       this.fdStart = i + 1;
       this.fdEnd = close;
@@ -242,39 +307,6 @@ function endsWith(bytes: Buffer, start: number, end: number, word: Buffer): bool
 /** Index of the first `word` that lies in bytes[from, end), or -1. */
 function indexOfWord(bytes: Buffer, word: Buffer, from: number, end: number): number {
   for (let at = from; at + word.length <= end; at++) if (matches(bytes, at, word)) return at;
-  return -1;
-}
-
-/**
- * Index of the first `stop` in bytes[from, end), or -1 when there is none or a backslash comes
- * first (an escape: in a string or an annotation, the next byte may be an escaped `stop`).
- */
-function skipTo(bytes: Buffer, stop: number, from: number, end: number): number {
-  for (let i = from; i < end; i++) {
-    const c = bytes[i];
-    if (c === stop) return i;
-    if (c === 0x5c) return -1;
-  }
-  return -1;
-}
-
-/** Index of the `/` ending a comment whose text starts at `from`, or -1. */
-function commentEnd(bytes: Buffer, from: number, end: number): number {
-  for (let i = from; i + 1 < end; i++) {
-    if (bytes[i] === 0x2a && bytes[i + 1] === 0x2f) return i + 1;
-    if (bytes[i] === 0x5c) return -1;
-  }
-  return -1;
-}
-
-/** The `}` closing a struct opened before `from` that holds none of `"</()[]{}`, or -1. */
-function flatStructEnd(bytes: Buffer, from: number, end: number): number {
-  for (let i = from; i < end; i++) {
-    switch (bytes[i]) {
-      case 0x7d: return i;
-      case 0x22: case 0x3c: case 0x2f: case 0x28: case 0x29: case 0x5b: case 0x5d: case 0x7b: return -1;
-    }
-  }
   return -1;
 }
 

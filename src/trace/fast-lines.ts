@@ -1,4 +1,5 @@
 import { ByteCall, CALL, DECLINE as DECLINE_LINE, UNFINISHED_CALL, matches } from './byte-call.js';
+import { unescapeC } from './c-string.js';
 import { latin1 } from './line-splitter.js';
 import { PathTable } from './path-table.js';
 import {
@@ -27,15 +28,18 @@ export class FastLines {
   private readonly syscalls = new PathTable<Syscall>();
   /** Where a resumed call is joined to the start of its pending call. */
   private resumedText = Buffer.alloc(1024);
-  /** Where a relative path is joined to its base. */
-  private joined = Buffer.alloc(512);
-  /** The path resolve() found: key[keyStart, keyEnd) (the line, or `joined`). */
-  private key: Buffer = this.joined;
-  private keyStart = 0;
-  private keyEnd = 0;
-  /** A new cwd shown by `AT_FDCWD</path>`: line[cwdStart, cwdEnd), or cwdStart -1. */
-  private cwdStart = -1;
-  private cwdEnd = -1;
+  /** The path that resolve() found, the one the call is recorded under. */
+  private readonly key = new PathBytes();
+  /** The path of the dirfd argument (or of getdents' fd). */
+  private readonly base = new PathBytes();
+  /** The path argument, decoded. */
+  private readonly path = new PathBytes();
+  /** The process's cwd, as a base to join to. */
+  private readonly cwd = new PathBytes();
+  /** The -y path of the fd an open returned. */
+  private readonly fd = new PathBytes();
+  /** Whether `base` is a new cwd for the process (learnt from `AT_FDCWD</path>`). */
+  private learnt = false;
   /** The last open flags argument read, and its flags (see syscall-effects.ts openFlags). */
   private lastFlagsText = '';
   private lastFlags = 0;
@@ -104,17 +108,20 @@ export class FastLines {
   }
 
   private run(effect: SyscallEffect, shape: EffectShape, cwd: Cwd): boolean {
-    this.cwdStart = -1;
+    this.learnt = false;
     const found = shape.kind === 'list' ? this.fdTarget() : this.resolve(shape, cwd);
     if (found === DECLINE) return false;
     const call = this.call;
-    if (this.cwdStart >= 0) cwd.path = latin1(call.bytes, this.cwdStart, this.cwdEnd);
+    // The returned fd's path is decoded now: past this point nothing may decline.
+    if (shape.kind === 'open' && call.fdStart >= 0 && !this.fd.set(call, call.fdStart, call.fdEnd)) return false;
+    if (this.learnt) cwd.path = this.base.text();
     if (found === NO_TARGET) return true;
     const outcome = outcomeOf(call);
     if (outcome === IGNORE) return true;
     const { name } = effect;
     const out = this.out;
-    const rec = out.recordBytes(this.key, this.keyStart, this.keyEnd);
+    const key = this.key;
+    const rec = out.recordBytes(key.bytes, key.start, key.end);
     if (shape.kind !== 'open') {
       if (recordOutcome(outcome, call, name, rec, shape.access, out) !== undefined && shape.kind === 'list') out.list(rec);
       return true;
@@ -123,18 +130,17 @@ export class FastLines {
     const access = openAccess(flags);
     if (recordOutcome(outcome, call, name, rec, access, out) === undefined) return true;
     recordOpenFlags(flags, rec, name, out);
-    this.recordRealPath(rec, name, access);
+    if (call.fdStart >= 0) this.recordRealPath(rec, name, access);
     return true;
   }
 
-  /** syscall-effects.ts target(), finding the path's bytes instead of its string. */
+  /** syscall-effects.ts target(), finding the path's bytes (the key) instead of its string. */
   private resolve(shape: EffectShape, cwd: Cwd): Found {
     const call = this.call;
     const bytes = call.bytes;
     const { dirfdIdx, pathIdx } = shape;
     if (pathIdx >= call.argc) return NO_TARGET;
-    let baseStart = BASE_CWD;
-    let baseEnd = 0;
+    let base = BASE_CWD;
     if (dirfdIdx !== NO_DIRFD) {
       if (dirfdIdx >= call.argc) return NO_TARGET;
       const start = call.argStart(dirfdIdx);
@@ -142,84 +148,55 @@ export class FastLines {
       if (end - start >= 8 && matches(bytes, start, AT_FDCWD)) {
         // learnCwd: an annotation that is usable and not the known cwd is the new cwd.
         const at = start + 8;
-        if (end - at > 2 && bytes[at] === 0x3c && bytes[end - 1] === 0x3e &&
-          !equalsString(bytes, at + 1, end - 1, cwd.path) && isUsable(bytes, at + 1, end - 1)) {
-          this.cwdStart = baseStart = at + 1;
-          this.cwdEnd = baseEnd = end - 1;
+        if (end - at > 2 && bytes[at] === 0x3c && bytes[end - 1] === 0x3e) {
+          if (!this.base.set(call, at + 1, end - 1)) return DECLINE;
+          if (!this.base.equals(cwd.path) && this.base.isUsable()) {
+            this.learnt = true;
+            base = BASE_SPAN;
+          }
         }
       } else {
         const found = this.fdPath(start, end);
-        if (found === FOUND) {
-          baseStart = this.keyStart;
-          baseEnd = this.keyEnd;
-        } else if (found === NO_PATH) {
-          baseStart = NO_BASE;
-        } else {
-          return found;
-        }
+        if (found === NO_TARGET || found === DECLINE) return found;
+        base = found === FOUND ? BASE_SPAN : NO_BASE;
       }
     }
     const start = call.argStart(pathIdx);
     const end = call.argEnd(pathIdx);
     if (bytes[start] !== 0x22) return DECLINE; // NULL or a pointer
-    let close = start + 1;
-    while (close < end && bytes[close] !== 0x22) close++;
-    if (close === end) return DECLINE;
+    const close = call.closingQuote(start + 1, end);
+    if (close < 0) return DECLINE;
     if (close === start + 1) {
       // An empty path is the dirfd itself, under AT_EMPTY_PATH.
-      if (baseStart === NO_BASE || dirfdIdx === NO_DIRFD || !call.argsInclude(AT_EMPTY_PATH)) return NO_TARGET;
-      return this.setKey(bytes, baseStart, baseEnd, cwd, -1, -1);
+      if (base === NO_BASE || dirfdIdx === NO_DIRFD || !call.argsInclude(AT_EMPTY_PATH)) return NO_TARGET;
+      return base === BASE_SPAN ? this.key.copy(this.base) : this.key.setString(cwd.path);
     }
-    if (bytes[start + 1] === 0x2f) this.setKey(bytes, start + 1, close, cwd, -1, -1);
-    else if (baseStart === NO_BASE) return NO_TARGET;
-    else if (this.setKey(bytes, baseStart, baseEnd, cwd, start + 1, close) === DECLINE) return DECLINE;
-    return needsNormalising(this.key, this.keyStart, this.keyEnd) ? DECLINE : FOUND;
-  }
-
-  /**
-   * The key: bytes[start, end) (or the cwd's chars for start BASE_CWD), joined with
-   * bytes[relStart, relEnd) when relStart >= 0 as resolvePath joins a relative path.
-   */
-  private setKey(bytes: Buffer, start: number, end: number, cwd: Cwd, relStart: number, relEnd: number): Found {
-    if (start !== BASE_CWD && relStart < 0) {
-      this.key = bytes;
-      this.keyStart = start;
-      this.keyEnd = end;
-      return FOUND;
-    }
-    const base = start === BASE_CWD ? cwd.path : undefined;
-    const baseLength = base === undefined ? end - start : base.length;
-    const need = baseLength + 1 + relEnd - relStart;
-    if (this.joined.length < need) this.joined = Buffer.alloc(2 * need);
-    const joined = this.joined;
-    if (base === undefined) bytes.copy(joined, 0, start, end);
-    else if (!copyLatin1(base, joined)) return DECLINE;
-    let n = baseLength;
-    if (relStart >= 0) {
-      if (!(n === 1 && joined[0] === 0x2f)) joined[n++] = 0x2f;
-      bytes.copy(joined, n, relStart, relEnd);
-      n += relEnd - relStart;
-    }
-    this.key = joined;
-    this.keyStart = 0;
-    this.keyEnd = n;
-    return FOUND;
+    const path = this.path;
+    if (!path.set(call, start + 1, close)) return DECLINE;
+    if (path.bytes[path.start] === 0x2f) this.key.copy(path);
+    else if (base === NO_BASE) return NO_TARGET;
+    else if (base === BASE_SPAN) this.key.join(this.base, path);
+    else if (this.cwd.setString(cwd.path) === FOUND) this.key.join(this.cwd, path);
+    else return DECLINE;
+    return this.key.needsNormalising() ? DECLINE : FOUND;
   }
 
   /** fdCall's path for getdents: the usable -y path of the fd in argument 0. */
   private fdTarget(): Found {
     const call = this.call;
     const found = call.argc === 0 ? NO_TARGET : this.fdPath(call.argStart(0), call.argEnd(0));
+    if (found === FOUND) this.key.copy(this.base);
     return found === NO_PATH ? NO_TARGET : found;
   }
 
   /**
    * ScannedCall.fdArgPath then usableFdPath, for the fd argument in bytes[start, end): FOUND
-   * with the path as the key; NO_PATH for an fd printed without a usable path; NO_TARGET
+   * with the path in `base`; NO_PATH for an fd printed without a usable path; NO_TARGET
    * where fdArgPath gives undefined (then the call has no target).
    */
   private fdPath(start: number, end: number): Found | typeof NO_PATH {
-    const bytes = this.call.bytes;
+    const call = this.call;
+    const bytes = call.bytes;
     let lt = start;
     while (lt < end && bytes[lt] !== 0x3c) {
       const c = bytes[lt++]!;
@@ -228,11 +205,8 @@ export class FastLines {
     if (lt === start || lt - start > 15) return DECLINE;
     if (lt === end) return NO_PATH;
     if (bytes[end - 1] !== 0x3e) return NO_TARGET;
-    if (!isUsable(bytes, lt + 1, end - 1)) return NO_PATH;
-    this.key = bytes;
-    this.keyStart = lt + 1;
-    this.keyEnd = end - 1;
-    return FOUND;
+    if (!this.base.set(call, lt + 1, end - 1)) return DECLINE;
+    return this.base.isUsable() ? FOUND : NO_PATH;
   }
 
   private openFlags(flagsIdx: number): number {
@@ -247,14 +221,116 @@ export class FastLines {
     return this.lastFlags;
   }
 
-  /** openCall's resultPathOtherThan: the returned fd's -y path, when it is another path (a symlink was followed). */
+  /** openCall's resultPathOtherThan: the returned fd's -y path (in `fd`), when it is another path (a symlink was followed). */
   private recordRealPath(rec: PathRecord, name: string, access: AccessKind): void {
-    const { bytes, fdStart, fdEnd } = this.call;
-    if (fdStart < 0 || equalBytes(bytes, fdStart, fdEnd, this.key, this.keyStart, this.keyEnd)) return;
-    if (!isUsable(bytes, fdStart, fdEnd)) return;
-    const real = this.out.recordBytes(bytes, fdStart, fdEnd);
+    const { fd, key } = this;
+    if (fd.equalsSpan(key) || !fd.isUsable()) return;
+    const real = this.out.recordBytes(fd.bytes, fd.start, fd.end);
     this.out.use(real, name, access);
     this.out.resolvedTo(rec, real.path);
+  }
+}
+
+/**
+ * A path as latin1 bytes: a range of a line where it has no escapes, or else its decoded
+ * string's chars in a buffer of its own. Either way the bytes are those of the string that
+ * the text path (ScannedCall.decoded) makes, so comparing and joining bytes is comparing and
+ * joining those strings.
+ */
+class PathBytes {
+  bytes: Buffer = Buffer.alloc(0);
+  start = 0;
+  end = 0;
+  /** The decoded string, when the path had escapes (else made from the bytes on demand). */
+  private decoded: string | undefined;
+  private own = Buffer.alloc(256);
+
+  /** call.bytes[start, end) decoded; false when a decoded char is above 0xff (the text path's business). */
+  set(call: ByteCall, start: number, end: number): boolean {
+    if (!call.hasEscapes(start, end)) {
+      this.bytes = call.bytes;
+      this.start = start;
+      this.end = end;
+      this.decoded = undefined;
+      return true;
+    }
+    this.decoded = unescapeC(latin1(call.bytes, start, end), 0, end - start);
+    return this.setOwn(this.decoded) === FOUND;
+  }
+
+  /** The path `s` (chars as bytes); DECLINE when one is above 0xff. */
+  setString(s: string): Found {
+    this.decoded = s;
+    return this.setOwn(s);
+  }
+
+  copy(other: PathBytes): Found {
+    this.bytes = other.bytes;
+    this.start = other.start;
+    this.end = other.end;
+    this.decoded = other.decoded;
+    return FOUND;
+  }
+
+  /** `base` + `/` + `rel` (just `/` + `rel` when base is `/`), as resolvePath joins them. */
+  join(base: PathBytes, rel: PathBytes): void {
+    const baseLength = base.end - base.start;
+    const need = baseLength + 1 + rel.end - rel.start;
+    if (this.own.length < need) this.own = Buffer.alloc(2 * need);
+    const own = this.own;
+    base.bytes.copy(own, 0, base.start, base.end);
+    let n = baseLength;
+    if (!(n === 1 && own[0] === 0x2f)) own[n++] = 0x2f;
+    rel.bytes.copy(own, n, rel.start, rel.end);
+    this.bytes = own;
+    this.start = 0;
+    this.end = n + rel.end - rel.start;
+    this.decoded = undefined;
+  }
+
+  text(): string {
+    return this.decoded ?? latin1(this.bytes, this.start, this.end);
+  }
+
+  equals(s: string): boolean {
+    return equalsString(this.bytes, this.start, this.end, s);
+  }
+
+  equalsSpan(other: PathBytes): boolean {
+    return equalBytes(this.bytes, this.start, this.end, other.bytes, other.start, other.end);
+  }
+
+  /** usableFdPath: starts with `/` and is not a deleted file. */
+  isUsable(): boolean {
+    const { bytes, start, end } = this;
+    if (end <= start || bytes[start] !== 0x2f) return false;
+    return !(end - start >= DELETED.length && matches(bytes, end - DELETED.length, DELETED));
+  }
+
+  /** path-resolve.ts needsNormalising: empty, `.` or `..` segments, `//`, a trailing `/`. */
+  needsNormalising(): boolean {
+    const { bytes, start, end } = this;
+    if (end === start || bytes[start] !== 0x2f) return true;
+    if (end - start > 1 && bytes[end - 1] === 0x2f) return true;
+    for (let i = start; i < end - 1; i++) {
+      if (bytes[i] !== 0x2f) continue;
+      const c = bytes[i + 1];
+      if (c === 0x2f) return true;
+      if (c !== 0x2e) continue;
+      const d = i + 2 < end ? bytes[i + 2] : 0x2f;
+      if (d === 0x2f) return true;
+      if (d === 0x2e && (i + 3 >= end || bytes[i + 3] === 0x2f)) return true;
+    }
+    return false;
+  }
+
+  private setOwn(s: string): Found {
+    if (this.own.length < s.length) this.own = Buffer.alloc(2 * s.length);
+    if (!copyLatin1(s, this.own)) return DECLINE;
+    this.bytes = this.own;
+    this.start = 0;
+    this.end = s.length;
+    return FOUND;
   }
 }
 
@@ -266,9 +342,10 @@ type Found = typeof DECLINE | typeof NO_TARGET | typeof FOUND;
 /** From fdPath only: the fd has no usable path (then a dirfd gives no base). */
 const NO_PATH = 2;
 
-/** Base markers for resolve(): the process's cwd, or no base (an fd without a usable path). */
-const BASE_CWD = -2;
-const NO_BASE = -1;
+/** The base of a relative path in resolve(): the process's cwd, `base`, or none (an fd without a usable path). */
+const BASE_CWD = 0;
+const BASE_SPAN = 1;
+const NO_BASE = 2;
 
 const AT_FDCWD = Buffer.from('AT_FDCWD');
 const AT_EMPTY_PATH = Buffer.from('AT_EMPTY_PATH');
@@ -294,26 +371,4 @@ function copyLatin1(s: string, into: Buffer): boolean {
     into[i] = c;
   }
   return true;
-}
-
-/** usableFdPath on bytes: starts with `/` and is not a deleted file. */
-function isUsable(bytes: Buffer, start: number, end: number): boolean {
-  if (end <= start || bytes[start] !== 0x2f) return false;
-  return !(end - start >= DELETED.length && matches(bytes, end - DELETED.length, DELETED));
-}
-
-/** path-resolve.ts needsNormalising on bytes: empty, `.` or `..` segments, `//`, a trailing `/`. */
-function needsNormalising(bytes: Buffer, start: number, end: number): boolean {
-  if (end === start || bytes[start] !== 0x2f) return true;
-  if (end - start > 1 && bytes[end - 1] === 0x2f) return true;
-  for (let i = start; i < end - 1; i++) {
-    if (bytes[i] !== 0x2f) continue;
-    const c = bytes[i + 1];
-    if (c === 0x2f) return true;
-    if (c !== 0x2e) continue;
-    const d = i + 2 < end ? bytes[i + 2] : 0x2f;
-    if (d === 0x2f) return true;
-    if (d === 0x2e && (i + 3 >= end || bytes[i + 3] === 0x2f)) return true;
-  }
-  return false;
 }
