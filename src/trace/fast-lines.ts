@@ -1,5 +1,6 @@
 import { ByteCall, CALL, DECLINE as DECLINE_LINE, UNFINISHED_CALL, matches } from './byte-call.js';
 import { unescapeC } from './c-string.js';
+import { LineMemo } from './line-memo.js';
 import { latin1 } from './line-splitter.js';
 import { PathTable } from './path-table.js';
 import {
@@ -40,6 +41,12 @@ export class FastLines {
   private readonly fd = new PathBytes();
   /** Whether `base` is a new cwd for the process (learnt from `AT_FDCWD</path>`). */
   private learnt = false;
+  /** Complete calls seen lately whose effect is recorded already. */
+  private readonly memo = new LineMemo();
+  /** Whether the line being handled has an effect that its text alone decides (then it goes in `memo`). */
+  private memoizable = false;
+  /** Whether the line shows its process's cwd (a usable `AT_FDCWD</path>`, in `base`). */
+  private showsCwd = false;
   /** The last open flags argument read, and its flags (see syscall-effects.ts openFlags). */
   private lastFlagsText = '';
   private lastFlags = 0;
@@ -55,17 +62,35 @@ export class FastLines {
   handle(line: Buffer, start: number, end: number, state: TraceState): boolean {
     if (end - start < 2 || line[end - 1] === 0x0d) return false;
     const call = this.call;
-    const kind = call.scan(line, start, end);
+    const rest = call.scanPid(line, start, end);
+    if (rest < 0) return false;
+    const seen = this.memo.find(line, rest, end);
+    if (seen >= 0) return this.replay(seen, state);
+    const kind = call.scanRest(line, rest, end);
     if (kind === DECLINE_LINE) return false;
     const id = this.syscalls.find(line, call.nameStart, call.nameEnd);
     const syscall = id < 0 ? undefined : this.syscalls.values[id];
     const proc = state.knownProc(call.pid);
     if (proc === undefined) return false;
+    this.memoizable = kind === CALL;
+    this.showsCwd = false;
     const done = kind === CALL ? this.onCall(syscall, proc, state)
       : kind === UNFINISHED_CALL ? this.onUnfinished(syscall, proc)
       : this.onResumed(proc, state);
-    if (done) this.counts.parsed++;
-    return done;
+    if (!done) return false;
+    this.counts.parsed++;
+    if (this.memoizable) this.memo.remember(line, rest, end, this.showsCwd ? this.base.text() : undefined);
+    return true;
+  }
+
+  /** A line that LineMemo remembers: its effect is recorded already, but for its process's cwd. */
+  private replay(seen: number, state: TraceState): boolean {
+    const proc = state.knownProc(this.call.pid);
+    if (proc === undefined) return false;
+    const cwd = this.memo.cwd(seen);
+    if (cwd !== undefined) proc.cwd.path = cwd;
+    this.counts.parsed++;
+    return true;
   }
 
   /** TraceState.onCall for the call in `call`. */
@@ -74,6 +99,7 @@ export class FastLines {
     const effect = syscall.effect;
     if (effect?.shape !== undefined) return this.run(effect, effect.shape, proc.cwd);
     // An exit_group that does not end the run changes nothing; forks and the rest are feed's.
+    this.memoizable = false;
     return syscall.exitGroup && !state.takesExit(proc);
   }
 
@@ -150,7 +176,8 @@ export class FastLines {
         const at = start + 8;
         if (end - at > 2 && bytes[at] === 0x3c && bytes[end - 1] === 0x3e) {
           if (!this.base.set(call, at + 1, end - 1)) return DECLINE;
-          if (!this.base.equals(cwd.path) && this.base.isUsable()) {
+          this.showsCwd = this.base.isUsable();
+          if (this.showsCwd && !this.base.equals(cwd.path)) {
             this.learnt = true;
             base = BASE_SPAN;
           }
@@ -169,15 +196,21 @@ export class FastLines {
     if (close === start + 1) {
       // An empty path is the dirfd itself, under AT_EMPTY_PATH.
       if (base === NO_BASE || dirfdIdx === NO_DIRFD || !call.argsInclude(AT_EMPTY_PATH)) return NO_TARGET;
-      return base === BASE_SPAN ? this.key.copy(this.base) : this.key.setString(cwd.path);
+      if (base === BASE_SPAN) return this.key.copy(this.base);
+      if (!this.showsCwd) this.memoizable = false; // the path is the cwd, which the line does not show
+      return this.key.setString(cwd.path);
     }
     const path = this.path;
     if (!path.set(call, start + 1, close)) return DECLINE;
     if (path.bytes[path.start] === 0x2f) this.key.copy(path);
     else if (base === NO_BASE) return NO_TARGET;
     else if (base === BASE_SPAN) this.key.join(this.base, path);
-    else if (this.cwd.setString(cwd.path) === FOUND) this.key.join(this.cwd, path);
-    else return DECLINE;
+    else if (this.cwd.setString(cwd.path) === FOUND) {
+      if (!this.showsCwd) this.memoizable = false; // relative to a cwd the line does not show
+      this.key.join(this.cwd, path);
+    } else {
+      return DECLINE;
+    }
     return this.key.needsNormalising() ? DECLINE : FOUND;
   }
 

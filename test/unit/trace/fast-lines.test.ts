@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ByteCall, CALL, DECLINE, RESUMED_CALL, UNFINISHED_CALL } from '../../../src/trace/byte-call.js';
 import { FastLines } from '../../../src/trace/fast-lines.js';
+import { LineMemo } from '../../../src/trace/line-memo.js';
 import { ScannedCall } from '../../../src/trace/strace-line.js';
 import { TraceParser, type TraceParserOptions } from '../../../src/trace/trace-parser.js';
 import type { TraceSummary } from '../../../src/trace/trace-summary.js';
@@ -212,5 +213,64 @@ describe('ByteCall', () => {
     expect(call.hasEscapes(0, line.indexOf('3<'))).toBe(false);
     const [plain] = scan('1  f(3</a>, "b") = 3</d>');
     expect(plain.hasEscapes(0, plain.bytes.length)).toBe(false);
+  });
+});
+
+describe('the line memo', () => {
+  it('replays a repeated line for another process: its cwd too, but not a path relative to an unshown cwd', () => {
+    const s = both([
+      '1  chdir("/a") = 0',
+      '2  chdir("/b") = 0',
+      '1  openat(AT_FDCWD</x>, "/abs", O_RDONLY) = 3</abs>',
+      '2  openat(AT_FDCWD</x>, "/abs", O_RDONLY) = 3</abs>', // remembered: replayed, and 2's cwd becomes /x
+      '2  access("rel", F_OK) = 0',
+      '1  access("rel", F_OK) = 0', // the same text, but relative to 1's cwd (/x too)
+      '3  chdir("/c") = 0',
+      '3  access("rel", F_OK) = 0', // ... and to 3's (/c): not taken from the memo
+      '1  newfstatat(AT_FDCWD</y>, "z", 0x7ffc, 0) = -1 ENOENT (No such file or directory)',
+      '3  newfstatat(AT_FDCWD</y>, "z", 0x7ffc, 0) = -1 ENOENT (No such file or directory)',
+      '3  access("w", F_OK) = 0', // 3's cwd is /y now
+    ].flatMap((line, i) => (i < 3 ? [line] : [line, line])));
+    expect(s.used.map((u) => u.path)).toEqual(['/a', '/abs', '/b', '/c', '/c/rel', '/x/rel', '/y/w']);
+    expect(s.missing.map((m) => m.path)).toEqual(['/y/z']);
+    expect(s.lines.parsed).toBe(19);
+  });
+});
+
+describe('LineMemo', () => {
+  const line = (text: string): [Buffer, number, number] => {
+    const b = Buffer.from(`  ${text}  `, 'latin1');
+    return [b, 2, b.length - 2];
+  };
+
+  it('finds a remembered line by its bytes alone, with its cwd', () => {
+    const memo = new LineMemo();
+    expect(memo.find(...line('access("/a", F_OK) = 0'))).toBe(-1);
+    memo.remember(...line('access("/a", F_OK) = 0'), '/w');
+    const slot = memo.find(...line('access("/a", F_OK) = 0'));
+    expect(slot).toBeGreaterThanOrEqual(0);
+    expect(memo.cwd(slot)).toBe('/w');
+    expect(memo.find(...line('access("/b", F_OK) = 0'))).toBe(-1);
+    expect(memo.find(...line('access("/a", F_OK) = 00'))).toBe(-1);
+  });
+
+  it('remembers only what find() just looked up, and no line longer than it keeps', () => {
+    const memo = new LineMemo();
+    memo.remember(...line('read(3, "", 1) = 0'), undefined); // never looked up
+    expect(memo.find(...line('read(3, "", 1) = 0'))).toBe(-1);
+    const long = `read(3, "${'x'.repeat(300)}", 300) = 300`;
+    expect(memo.find(...line(long))).toBe(-1);
+    memo.remember(...line(long), undefined);
+    expect(memo.find(...line(long))).toBe(-1);
+  });
+
+  it('rests after a round of misses, then looks again', () => {
+    const memo = new LineMemo();
+    memo.find(...line('access("/kept", F_OK) = 0'));
+    memo.remember(...line('access("/kept", F_OK) = 0'), undefined);
+    for (let i = 1; i < 4096; i++) memo.find(...line(`access("/once/${i}", F_OK) = 0`));
+    expect(memo.find(...line('access("/kept", F_OK) = 0'))).toBe(-1); // resting
+    for (let i = 0; i < 1 << 16; i++) memo.find(...line('x() = 0'));
+    expect(memo.find(...line('access("/kept", F_OK) = 0'))).toBeGreaterThanOrEqual(0);
   });
 });

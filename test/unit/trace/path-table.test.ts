@@ -21,7 +21,6 @@ describe('PathTable', () => {
     expect(table.find(line, 24, 34)).toBe(-1); // a prefix is another path
     expect(table.find(line, 23, 35)).toBe(-1);
     expect(table.values).toEqual(['/etc/passwd', '/etc/group']);
-    expect(table.latin1(a)).toBe('/etc/passwd');
   });
 
   it('tells apart strings whose full 32-bit hashes collide', () => {
@@ -46,7 +45,6 @@ describe('PathTable', () => {
     for (const [i, name] of names.entries()) {
       const b = bytes(name);
       expect(table.find(b, 0, b.length)).toBe(i);
-      expect(table.latin1(i)).toBe(name);
     }
     expect(table.find(bytes('/usr/lib/python3/site-packages/pkg0/mod97.pyc'), 0, 45)).toBe(-1);
   });
@@ -61,7 +59,6 @@ describe('PathTable', () => {
     const flipped = Buffer.from(all);
     flipped[0xe9] = 0x69; // a high byte and its ASCII neighbour are different bytes
     expect(table.find(flipped, 0, 256)).toBe(-1);
-    expect(table.latin1(id)).toBe(all.toString('latin1'));
   });
 });
 
