@@ -1,5 +1,3 @@
-import { hashBytes } from './path-table.js';
-
 /**
  * The last complete calls the fast path handled whose effect on the summary depends on their
  * text alone, each with the cwd it shows (`AT_FDCWD</app>`). Traces repeat themselves: every
@@ -23,6 +21,14 @@ export class LineMemo {
   private readonly lengths = new Int32Array(SLOTS);
   /** Per slot: MAX_LENGTH bytes of text. */
   private readonly text = Buffer.alloc(SLOTS * MAX_LENGTH);
+  /**
+   * Lines are hashed and compared four bytes at a time, through DataViews: a byte-by-byte
+   * loop costs over twice the instructions, and this runs on most lines of a trace.
+   */
+  private readonly textView = new DataView(this.text.buffer, this.text.byteOffset, this.text.byteLength);
+  /** A view of the buffer the last line came in (a chunk holds thousands of lines). */
+  private view: DataView = new DataView(new ArrayBuffer(0));
+  private viewOf: Buffer | undefined;
   private readonly cwds: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
   /** The hash of the text find() last looked up, for remember(); `hashed` is false once used, or when find() did not look. */
   private hash = 0;
@@ -44,13 +50,35 @@ export class LineMemo {
   private lookup(bytes: Buffer, start: number, end: number): number {
     const length = end - start;
     if (length > MAX_LENGTH) return -1;
-    const hash = (this.hash = hashBytes(bytes, start, end));
+    if (bytes !== this.viewOf) {
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.viewOf = bytes;
+    }
+    const hash = (this.hash = this.hashOf(bytes, start, end));
     this.hashed = true;
     const slot = hash & (SLOTS - 1);
     if (this.hashes[slot] !== hash || this.lengths[slot] !== length) return -1;
-    const text = this.text;
-    for (let i = end - 1, t = slot * MAX_LENGTH + length - 1; i >= start; i--, t--) if (bytes[i] !== text[t]) return -1;
-    return slot;
+    return this.holds(slot, bytes, start, end) ? slot : -1;
+  }
+
+  /** FNV-1a over 32-bit words, then the last bytes one by one. */
+  private hashOf(bytes: Buffer, start: number, end: number): number {
+    const view = this.view;
+    let hash = 0x811c9dc5 | 0;
+    let i = start;
+    for (; i + 4 <= end; i += 4) hash = Math.imul(hash ^ view.getInt32(i, true), 0x01000193);
+    for (; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+    return hash;
+  }
+
+  /** Whether `slot` holds bytes[start, end) (whose length it has). */
+  private holds(slot: number, bytes: Buffer, start: number, end: number): boolean {
+    const { view, textView, text } = this;
+    let i = start;
+    let t = slot * MAX_LENGTH;
+    for (; i + 4 <= end; i += 4, t += 4) if (view.getInt32(i, true) !== textView.getInt32(t, true)) return false;
+    for (; i < end; i++, t++) if (bytes[i] !== text[t]) return false;
+    return true;
   }
 
   /** Rest for a while after a round with too few hits to pay for the lookups. */

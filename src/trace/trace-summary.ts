@@ -302,7 +302,8 @@ export class SummaryBuilder {
       runs,
     };
     // One sort of all records gives every list in path order.
-    const records = [...this.paths.values, ...this.widePaths.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    // Paths are unique (byte strings in one table, wider strings in the other): never equal.
+    const records = [...this.paths.values, ...this.widePaths.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
     for (const rec of records) {
       const path = rec.path;
       if (rec.access !== 0) (rec.pseudo ? summary.pseudo.used : summary.used).push(useOf(rec));
