@@ -11,17 +11,19 @@ import { SYSCALLS, type Proc, type Syscall, type TraceState } from './trace-stat
 import type { AccessKind, LineCounts, PathRecord, SummaryBuilder } from './trace-summary.js';
 
 /**
- * The trace parser's fast path: the commonest lines (a complete call of an ignored syscall or
- * of a path, open or getdents syscall, by a process already known) handled straight from the
- * bytes they were read into. Paths are looked up by their bytes (SummaryBuilder.recordBytes),
- * so a path seen before costs no string at all.
+ * The trace parser's fast path: the commonest lines (complete calls of ignored syscalls and of
+ * the path, open and getdents syscalls; unfinished and resumed calls; exit_group of processes
+ * other than the root) handled straight from the bytes they were read into. Paths are looked
+ * up by their bytes (SummaryBuilder.recordBytes), so a path seen before costs no string at
+ * all, and a line seen before (LineMemo) costs hardly more than finding its end.
  *
  * It must do exactly what TraceParser.feed does with the same line as text, and it does it
  * only where that is simple to get right: everything else it declines before changing any
  * state (handle returns false) and the line goes to feed. Declined besides what ByteCall
- * declines: process syscalls (clone, exit_group ...), the rarer file syscalls, lines of pids
- * not seen yet, fds given other than as plain digits, NULL or pointer paths, and paths that
- * need normalising (`..`, `.`, `//`, a trailing `/`).
+ * declines: fork-like calls, exit_group of the root process, the rarer file syscalls, the
+ * first line of a file and lines of new pids while a fork is under way (TraceState holds
+ * them back), fds given other than as plain digits, NULL or pointer paths, paths that need
+ * normalising (`..`, `.`, `//`, a trailing `/`) and names that decode to chars above 0xff.
  */
 export class FastLines {
   private readonly call = new ByteCall();
@@ -70,7 +72,7 @@ export class FastLines {
     if (kind === DECLINE_LINE) return false;
     const id = this.syscalls.find(line, call.nameStart, call.nameEnd);
     const syscall = id < 0 ? undefined : this.syscalls.values[id];
-    const proc = state.knownProc(call.pid);
+    const proc = state.procFor(call.pid);
     if (proc === undefined) return false;
     this.memoizable = kind === CALL;
     this.showsCwd = false;
@@ -85,7 +87,7 @@ export class FastLines {
 
   /** A line that LineMemo remembers: its effect is recorded already, but for its process's cwd. */
   private replay(seen: number, state: TraceState): boolean {
-    const proc = state.knownProc(this.call.pid);
+    const proc = state.procFor(this.call.pid);
     if (proc === undefined) return false;
     const cwd = this.memo.cwd(seen);
     if (cwd !== undefined) proc.cwd.path = cwd;

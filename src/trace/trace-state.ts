@@ -101,6 +101,17 @@ export class TraceState {
     return proc;
   }
 
+  /**
+   * knownProc, and for a pid not seen yet the process handle() gives it when its line need not
+   * be held back (no process is inside a fork-like call): adopted, its held-back lines replayed.
+   * Undefined when the line has to go through handle().
+   */
+  procFor(pid: number): Proc | undefined {
+    const proc = this.knownProc(pid);
+    if (proc !== undefined || this.rootPid === undefined || this.forking.size > 0) return proc;
+    return (this.last = this.adopt(pid));
+  }
+
   /** `proc`'s pending call has resumed. */
   endPending(proc: Proc): void {
     proc.pending = undefined;

@@ -140,6 +140,20 @@ describe('the fast path (feedBytes)', () => {
     expect(s.exit).toEqual({ code: 3 });
   });
 
+  it('holds back lines of new pids while a fork is under way, and adopts them right away otherwise', () => {
+    const s = both([
+      '10  chdir("/w") = 0',
+      '10  clone(child_stack=NULL, flags=CLONE_FS|SIGCHLD <unfinished ...>',
+      '11  openat(AT_FDCWD</c>, "/x", O_RDONLY) = 3</x>', // held back: shares 10's cwd once the clone returns
+      '10  <... clone resumed>) = 11',
+      '10  access("p", F_OK) = 0',
+      '12  openat(AT_FDCWD</d>, "/y", O_RDONLY) = 3</y>', // nobody forking: adopted, a cwd of its own
+      '10  access("q", F_OK) = 0',
+    ]);
+    expect(s.used.map((u) => u.path)).toEqual(['/c/p', '/c/q', '/w', '/x', '/y']);
+    expect(s.pids).toBe(3);
+  });
+
   it('handles every sample trace as feed does, taking most of their lines', () => {
     let fast = 0;
     for (const file of SAMPLE_FILES) {
