@@ -1,4 +1,4 @@
-import { isErrnoChar, isNameChar, numericValueOf } from './strace-line.js';
+import { END_OF_LIST, bracket, isErrnoChar, isNameChar, numericValueOf, type ArgList } from './strace-line.js';
 
 /**
  * The common trace line, a complete call such as
@@ -14,8 +14,10 @@ import { isErrnoChar, isNameChar, numericValueOf } from './strace-line.js';
  *
  * One instance is reused for every line: nothing here may be kept once the next line comes.
  */
-export class ByteCall {
+export class ByteCall implements ArgList {
   bytes: Buffer = Buffer.alloc(0);
+  /** Where the argument being scanned starts (see ArgList). */
+  argFrom = 0;
   pid = 0;
   nameStart = 0;
   nameEnd = 0;
@@ -194,12 +196,16 @@ export class ByteCall {
    */
   private scanArgs(bytes: Buffer, from: number, end: number): number {
     let depth = 0;
-    let argStart = from;
+    this.argFrom = from;
     for (let i = from; i < end; i++) {
       const c = bytes[i]!;
       // Most bytes mean nothing here: one table read passes them (a switch compares each case).
       if (PLAIN[c] === 1) continue;
       switch (c) {
+        case 0x28: case 0x5b: case 0x5d: case 0x7d: case 0x29: case 0x2c: // ( [ ] } ) ,
+          depth = bracket(this, c, depth, i);
+          if (depth === END_OF_LIST) return i;
+          break;
         case 0x22: // "
           i = this.closingQuote(i + 1, end);
           if (i < 0) return -1;
@@ -224,25 +230,6 @@ export class ByteCall {
           else depth++;
           break;
         }
-        case 0x28: case 0x5b: // ( [
-          depth++;
-          break;
-        case 0x5d: case 0x7d: // ] }
-          if (depth > 0) depth--;
-          break;
-        case 0x29: // )
-          if (depth > 0) {
-            depth--;
-            break;
-          }
-          this.pushArg(bytes, argStart, i);
-          return i;
-        case 0x2c: // ,
-          if (depth === 0) {
-            this.pushArg(bytes, argStart, i);
-            argStart = i + 1;
-          }
-          break;
         case 0x5c: // \
           this.escapes = true;
           break;
@@ -251,7 +238,9 @@ export class ByteCall {
     return -1;
   }
 
-  private pushArg(bytes: Buffer, start: number, end: number): void {
+  /** Record the argument bytes[start, end) (see ArgList). */
+  pushArg(start: number, end: number): void {
+    const bytes = this.bytes;
     while (start < end && bytes[start] === 0x20) start++;
     while (end > start && bytes[end - 1] === 0x20) end--;
     if (end === start && this.argc === 0) return;
