@@ -82,7 +82,8 @@ export class PathTable<T> {
   }
 
   private growPool(need: number): void {
-    const pool = Buffer.alloc(Math.max(2 * this.pool.length, this.poolUsed + need));
+    // Unzeroed: only bytes written are ever read, and the memory of the unwritten half stays untouched.
+    const pool = Buffer.allocUnsafeSlow(Math.max(2 * this.pool.length, this.poolUsed + need));
     this.pool.copy(pool, 0, 0, this.poolUsed);
     this.pool = pool;
   }
