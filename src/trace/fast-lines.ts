@@ -4,8 +4,8 @@ import { LineMemo } from './line-memo.js';
 import { latin1 } from './line-splitter.js';
 import { PathTable } from './path-table.js';
 import {
-  IGNORE, NO_DIRFD, flagsIn, openAccess, outcomeOf, recordOpenFlags, recordOutcome, type Cwd, type EffectShape,
-  type SyscallEffect,
+  IGNORE, NO_DIRFD, OK, UNKNOWN, flagsIn, openAccess, outcomeOf, recordOpenFlags, recordOutcome, type Cwd,
+  type EffectShape, type Outcome, type SyscallEffect,
 } from './syscall-effects.js';
 import { SYSCALLS, type Proc, type Syscall, type TraceState } from './trace-state.js';
 import type { AccessKind, LineCounts, PathRecord, SummaryBuilder } from './trace-summary.js';
@@ -49,6 +49,11 @@ export class FastLines {
   private memoizable = false;
   /** Whether the line shows its process's cwd (a usable `AT_FDCWD</path>`, in `base`). */
   private showsCwd = false;
+  /** The mark bits of effects (see effectBit), by syscall name, then errno, outcome and flags. */
+  private readonly effectBits = new Map<string, Map<number, number>>();
+  private nextBit = 0;
+  /** A number for each errno name seen (from 1). */
+  private readonly errnos = new Map<string, number>();
   /** The last open flags argument read, and its flags (see syscall-effects.ts openFlags). */
   private lastFlagsText = '';
   private lastFlags = 0;
@@ -149,17 +154,46 @@ export class FastLines {
     const { name } = effect;
     const out = this.out;
     const key = this.key;
+    const flags = shape.kind === 'open' ? this.openFlags(shape.flagsIdx) : 0;
+    // An open whose fd has another path (a symlink) records that path too: not a repeatable effect.
+    const realPath = shape.kind === 'open' && call.fdStart >= 0 && !this.fd.equalsSpan(key) && this.fd.isUsable();
+    const bit = realPath ? 0 : this.effectBit(name, outcome, flags);
     const rec = out.recordBytes(key.bytes, key.start, key.end);
+    // The summary keeps sets: an effect this path has had already changes nothing.
+    if ((out.marks() & bit) !== 0) return true;
     if (shape.kind !== 'open') {
       if (recordOutcome(outcome, call, name, rec, shape.access, out) !== undefined && shape.kind === 'list') out.list(rec);
-      return true;
+    } else {
+      const access = openAccess(flags);
+      if (recordOutcome(outcome, call, name, rec, access, out) !== undefined) {
+        recordOpenFlags(flags, rec, name, out);
+        if (realPath) this.recordRealPath(rec, name, access);
+      }
     }
-    const flags = this.openFlags(shape.flagsIdx);
-    const access = openAccess(flags);
-    if (recordOutcome(outcome, call, name, rec, access, out) === undefined) return true;
-    recordOpenFlags(flags, rec, name, out);
-    if (call.fdStart >= 0) this.recordRealPath(rec, name, access);
+    if (bit !== 0) out.mark(bit);
     return true;
+  }
+
+  /**
+   * The mark bit of an effect on a path: the syscall, how it turned out (with its errno) and
+   * the open flags decide everything run() records. The first 31 kinds seen get a bit; 0 for
+   * the rest (they are recorded every time).
+   */
+  private effectBit(name: string, outcome: Outcome, flags: number): number {
+    let errno = 0;
+    if (outcome !== OK && outcome !== UNKNOWN) {
+      errno = this.errnos.get(this.call.errno!) ?? 0;
+      if (errno === 0) this.errnos.set(this.call.errno!, (errno = this.errnos.size + 1));
+    }
+    let byKind = this.effectBits.get(name);
+    if (byKind === undefined) this.effectBits.set(name, (byKind = new Map()));
+    const kind = (errno * 8 + outcome) * 16 + flags;
+    let bit = byKind.get(kind);
+    if (bit === undefined) {
+      bit = this.nextBit < 31 ? 1 << this.nextBit++ : 0;
+      byKind.set(kind, bit);
+    }
+    return bit;
   }
 
   /** syscall-effects.ts target(), finding the path's bytes (the key) instead of its string. */
@@ -256,10 +290,9 @@ export class FastLines {
     return this.lastFlags;
   }
 
-  /** openCall's resultPathOtherThan: the returned fd's -y path (in `fd`), when it is another path (a symlink was followed). */
+  /** openCall's resultPathOtherThan: the returned fd's -y path (in `fd`), which is another path (a symlink was followed). */
   private recordRealPath(rec: PathRecord, name: string, access: AccessKind): void {
-    const { fd, key } = this;
-    if (fd.equalsSpan(key) || !fd.isUsable()) return;
+    const { fd } = this;
     const real = this.out.recordBytes(fd.bytes, fd.start, fd.end);
     this.out.use(real, name, access);
     this.out.resolvedTo(rec, real.path);

@@ -12,13 +12,16 @@ export class PathTable<T> {
   /** The values, by id (ids are given out in order of insertion, from 0). */
   readonly values: T[] = [];
   /**
-   * The slots, SLOT ints each: the entry's full hash, its id + 1 (0: an empty slot), and where
-   * its bytes are in `pool` and how many. All a lookup reads before the bytes themselves sits
-   * in one slot: on a big table each separate array read is a cache miss of its own.
+   * The slots, SLOT ints each: the entry's full hash, its id + 1 (0: an empty slot), where its
+   * bytes are in `pool` and how many, and its marks (see marks()). All a lookup reads before
+   * the bytes themselves sits in one slot: on a big table each separate array read is a cache
+   * miss of its own.
    */
   private slots = new Int32Array(SLOT << 10);
   private pool = Buffer.alloc(1 << 14);
   private poolUsed = 0;
+  /** Where in `slots` the entry find() found or add() added last is. */
+  private last = 0;
 
   get size(): number {
     return this.values.length;
@@ -33,8 +36,20 @@ export class PathTable<T> {
       const at = slot * SLOT;
       const id = slots[at + 1]! - 1;
       if (id < 0) return -1;
-      if (slots[at] === hash && slots[at + 3] === end - start && this.holds(slots[at + 2]!, bytes, start, end)) return id;
+      if (slots[at] === hash && slots[at + 3] === end - start && this.holds(slots[at + 2]!, bytes, start, end)) {
+        this.last = at;
+        return id;
+      }
     }
+  }
+
+  /** 32 bits a user may set on the entry found or added last, kept beside it (no other memory to reach). */
+  marks(): number {
+    return this.slots[this.last + 4]!;
+  }
+
+  mark(bits: number): void {
+    this.slots[this.last + 4] = this.slots[this.last + 4]! | bits;
   }
 
   /** Add bytes[start, end), which must be absent (see find), with its value; returns its id. */
@@ -44,7 +59,7 @@ export class PathTable<T> {
     const length = end - start;
     if (this.poolUsed + length > this.pool.length) this.growPool(length);
     this.pool.set(bytes.subarray(start, end), this.poolUsed);
-    this.place(hashBytes(bytes, start, end), id, this.poolUsed, length);
+    this.place(hashBytes(bytes, start, end), id, this.poolUsed, length, 0);
     this.poolUsed += length;
     this.values.push(value);
     return id;
@@ -59,8 +74,8 @@ export class PathTable<T> {
     return true;
   }
 
-  /** Put an entry in the first free slot of its probe sequence. */
-  private place(hash: number, id: number, at: number, length: number): void {
+  /** Put an entry in the first free slot of its probe sequence (it becomes the last one, see marks()). */
+  private place(hash: number, id: number, at: number, length: number, marks: number): void {
     const slots = this.slots;
     const mask = slots.length / SLOT - 1;
     let slot = hash & mask;
@@ -70,6 +85,8 @@ export class PathTable<T> {
     slots[i + 1] = id + 1;
     slots[i + 2] = at;
     slots[i + 3] = length;
+    slots[i + 4] = marks;
+    this.last = i;
   }
 
   /** Double the slots (kept at most half full, so probe runs stay short) and place every entry again. */
@@ -77,7 +94,7 @@ export class PathTable<T> {
     const old = this.slots;
     this.slots = new Int32Array(2 * old.length);
     for (let i = 0; i < old.length; i += SLOT) {
-      if (old[i + 1] !== 0) this.place(old[i]!, old[i + 1]! - 1, old[i + 2]!, old[i + 3]!);
+      if (old[i + 1] !== 0) this.place(old[i]!, old[i + 1]! - 1, old[i + 2]!, old[i + 3]!, old[i + 4]!);
     }
   }
 
@@ -90,7 +107,7 @@ export class PathTable<T> {
 }
 
 /** Ints per slot of PathTable.slots. */
-const SLOT = 4;
+const SLOT = 5;
 
 /** FNV-1a of bytes[start, end), as a signed 32-bit int. */
 export function hashBytes(bytes: Uint8Array, start: number, end: number): number {

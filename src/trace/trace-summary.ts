@@ -237,6 +237,15 @@ export class SummaryBuilder {
     return rec;
   }
 
+  /** The marks (see PathTable) of the record recordBytes() gave last: FastLines notes there which effects it had. */
+  marks(): number {
+    return this.paths.marks();
+  }
+
+  mark(bits: number): void {
+    this.paths.mark(bits);
+  }
+
   private recordWide(path: string): PathRecord {
     let rec = this.widePaths.get(path);
     if (rec === undefined) {

@@ -251,6 +251,30 @@ describe('the line memo', () => {
   });
 });
 
+describe('effect marks', () => {
+  it('skips only effects a path has had: another syscall, errno, outcome or flag is recorded', () => {
+    const s = both([
+      '1  chdir("/") = 0',
+      '1  openat(AT_FDCWD</>, "/f", O_RDONLY) = 3</f>',
+      '1  openat(AT_FDCWD</>, "/f", O_RDONLY|O_CLOEXEC) = 4</f>', // same effect: skipped
+      '1  openat(AT_FDCWD</>, "/f", O_RDWR|O_CREAT, 0644) = 5</f>',
+      '1  openat(AT_FDCWD</>, "/f", O_RDONLY) = 6</g>', // a symlink: recorded whatever the marks say
+      '1  newfstatat(AT_FDCWD</>, "/m", 0x7ffc, 0) = -1 ENOENT (No such file or directory)',
+      '1  newfstatat(AT_FDCWD</>, "/m", 0x7ffc, 0) = -1 ENOTDIR (Not a directory)',
+      '1  access("/m", W_OK) = -1 EACCES (Permission denied)',
+      '1  access("/m", F_OK) = ?',
+    ]);
+    expect(s.used.map((u) => [u.path, u.access, u.syscalls, u.errnos ?? [], u.realPaths ?? []])).toEqual([
+      ['/', ['chdir'], ['chdir'], [], []],
+      ['/f', ['read', 'write'], ['openat'], [], ['/g']],
+      ['/g', ['read'], ['openat'], [], []],
+      ['/m', ['stat'], ['access'], ['EACCES'], []],
+    ]);
+    expect(s.missing).toEqual([{ path: '/m', syscalls: ['newfstatat'], errnos: ['ENOENT', 'ENOTDIR'] }]);
+    expect(s.created.map((c) => c.path)).toEqual(['/f']);
+  });
+});
+
 describe('LineMemo', () => {
   const line = (text: string): [Buffer, number, number] => {
     const b = Buffer.from(`  ${text}  `, 'latin1');
