@@ -7,10 +7,10 @@ import { END_OF_LIST, bracket, isErrnoChar, isNameChar, numericValueOf, type Arg
  *
  * scanned in place in the Buffer it was read into: no string is made for the line. This is a
  * fast path in front of LineScan/ScannedCall (strace-line.ts), and it gives the same positions
- * for the lines it takes; anything else it declines (scan returns false) and the caller hands
- * the line, as text, to LineScan. Declined: lines that are not a complete call (unfinished,
- * `+++`, `---`, malformed) and leading spaces. Unfinished and resumed lines are only cut into their parts; a resumed call is
- * scanned, once joined to its start, with scanCall.
+ * for the lines it takes; anything else it declines (scanPid gives -1, scanRest DECLINE) and
+ * the caller hands the line, as text, to LineScan. Declined: `+++` and `---` lines, malformed
+ * ones and leading spaces. Unfinished and resumed lines are only cut into their parts; a
+ * resumed call is scanned, once joined to its start, with scanCall.
  *
  * One instance is reused for every line: nothing here may be kept once the next line comes.
  */
@@ -45,12 +45,6 @@ export class ByteCall implements ArgList {
   /** Start and end (exclusive) of each argument, trimmed of spaces: [s0, e0, s1, e1, ...]. */
   private readonly spans: number[] = [];
 
-  /** Scan bytes[start, end) (no newline); DECLINE when the line is not one this fast path takes. */
-  scan(bytes: Buffer, start: number, end: number): ByteLineKind {
-    const rest = this.scanPid(bytes, start, end);
-    return rest < 0 ? DECLINE : this.scanRest(bytes, rest, end);
-  }
-
   /** Read the pid of the line bytes[start, end); returns where the text after it starts, or -1 to decline. */
   scanPid(bytes: Buffer, start: number, end: number): number {
     this.bytes = bytes;
@@ -67,7 +61,7 @@ export class ByteCall implements ArgList {
     return i < end ? i : -1;
   }
 
-  /** scan() from just after the pid (see scanPid). */
+  /** Scan the line from just after its pid (see scanPid) to `end` (no newline); DECLINE when the fast path does not take it. */
   scanRest(bytes: Buffer, i: number, end: number): ByteLineKind {
     if (bytes[i] === 0x3c) return this.scanResumed(bytes, i, end);
     this.nameStart = i;

@@ -23,10 +23,6 @@ export class PathTable<T> {
   /** Where in `slots` the entry find() found or add() added last is. */
   private last = 0;
 
-  get size(): number {
-    return this.values.length;
-  }
-
   /** The id of bytes[start, end), or -1 when absent. */
   find(bytes: Uint8Array, start: number, end: number): number {
     const hash = hashBytes(bytes, start, end);

@@ -189,7 +189,9 @@ describe('the fast path (feedBytes)', () => {
 describe('ByteCall', () => {
   const scan = (line: string): [ByteCall, number] => {
     const call = new ByteCall();
-    return [call, call.scan(Buffer.from(line, 'latin1'), 0, Buffer.byteLength(line, 'latin1'))];
+    const bytes = Buffer.from(line, 'latin1');
+    const rest = call.scanPid(bytes, 0, bytes.length);
+    return [call, rest < 0 ? DECLINE : call.scanRest(bytes, rest, bytes.length)];
   };
 
   it('finds the argument spans and result that ScannedCall finds', () => {
