@@ -18,8 +18,8 @@ import type { AccessKind, LineCounts, PathRecord, SummaryBuilder } from './trace
  * all, and a line seen before (LineMemo) costs hardly more than finding its end.
  *
  * It must do exactly what TraceParser.feed does with the same line as text, and it does it
- * only where that is simple to get right: everything else it declines before changing any
- * state (handle returns false) and the line goes to feed. Declined besides what ByteCall
+ * only where that is simple to get right: everything else it declines before recording
+ * anything (handle returns false) and the line goes to feed. Declined besides what ByteCall
  * declines: fork-like calls, exit_group of the root process, the rarer file syscalls, the
  * first line of a file and lines of new pids while a fork is under way (TraceState holds
  * them back), fds given other than as plain digits, NULL or pointer paths, paths that need
@@ -65,7 +65,10 @@ export class FastLines {
     }
   }
 
-  /** Handle line[start, end) as feed() would; false, having changed nothing, to leave it to feed(). */
+  /**
+   * Handle line[start, end) as feed() would; false to leave it to feed(), having changed
+   * nothing but what handle() would change first for it too (a new pid adopted, see procFor).
+   */
   handle(line: Buffer, start: number, end: number, state: TraceState): boolean {
     if (end - start < 2 || line[end - 1] === 0x0d) return false;
     const call = this.call;
