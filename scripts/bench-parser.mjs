@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Throughput benchmark of the streaming strace parser (src/trace).
 //
-//   node scripts/bench-parser.mjs [millionLines=2] [--samples]
+//   node scripts/bench-parser.mjs [millionLines=2] [--samples] [--keep-trace=FILE]
+//
+// --keep-trace=FILE copies the generated trace to FILE (to compare parsers on the same input).
 //
 // --samples replays the real traces in test/samples/strace (pids shifted per copy) instead of
 // the synthetic mix: fewer distinct paths, closer to what a real application produces.
@@ -11,7 +13,7 @@
 // many pids) to a temp file, parses it with parseTrace() in a fresh child process and prints
 // lines/s and that process's peak RSS. Temp files are removed whatever happens.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { copyFileSync, createReadStream, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -46,6 +48,9 @@ async function main() {
     const bytes = process.argv.includes('--samples')
       ? writeReplayedSamples(trace, lines, join(root, 'test/samples/strace'))
       : writeSyntheticTrace(trace, lines);
+
+    const keep = process.argv.find((a) => a.startsWith('--keep-trace='));
+    if (keep !== undefined) copyFileSync(trace, keep.slice('--keep-trace='.length));
 
     process.stderr.write('parsing ...\n');
     const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', join(out, 'trace/index.js'), trace], {

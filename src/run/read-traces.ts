@@ -14,7 +14,7 @@ import type { TraceSummary } from '../trace/trace-summary.js';
 export async function readTraces(archive: Readable, initialCwd: string, run: string): Promise<TraceSummary> {
   const prefix = `${run}-`;
   const parser = new TraceParser({ initialCwd });
-  const feed = (line: string): void => parser.feed(line);
+  const feed = (bytes: Buffer, start: number, end: number): void => parser.feedBytes(bytes, start, end);
   const extract = tar.extract();
   const walk = (async () => {
     // main.log first: sort is not possible while streaming, and the archive lists it first anyway
@@ -26,8 +26,8 @@ export async function readTraces(archive: Readable, initialCwd: string, run: str
       }
       parser.startFile({ source: name.slice(prefix.length) });
       const splitter = new LineSplitter();
-      for await (const chunk of entry as AsyncIterable<Buffer>) splitter.push(chunk, feed);
-      splitter.end(feed);
+      for await (const chunk of entry as AsyncIterable<Buffer>) splitter.pushBytes(chunk, feed);
+      splitter.endBytes(feed);
     }
   })();
   await Promise.all([pipeline(archive, extract as unknown as NodeJS.WritableStream), walk]);

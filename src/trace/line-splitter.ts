@@ -3,10 +3,11 @@
  * memory. Buffers are decoded as latin1: strace writes only ASCII (it escapes every other
  * byte), and latin1 maps any stray byte to exactly one char, which c-string.ts maps back.
  *
- * Each line is decoded from the Buffer on its own, into a flat string that shares no memory
- * with the chunk: a path the parser keeps cannot pin a chunk, and the parser's char-by-char
- * scanning is fastest on flat strings (a substring of one big per-chunk string is a view that
- * every `charCodeAt` has to go through).
+ * pushBytes hands on each line as a range of bytes (the trace parser reads most lines in
+ * place, see fast-lines.ts); push decodes each line from the Buffer on its own, into a flat
+ * string that shares no memory with the chunk: a path the parser keeps cannot pin a chunk,
+ * and char-by-char scanning is fastest on flat strings (a substring of one big per-chunk
+ * string is a view that every `charCodeAt` has to go through).
  */
 export class LineSplitter {
   private carry: Buffer[] = [];
@@ -17,6 +18,19 @@ export class LineSplitter {
   constructor(private readonly maxLineLength = 1 << 20) {}
 
   push(chunk: string | Uint8Array, onLine: (line: string) => void): void {
+    this.pushBytes(chunk, (bytes, start, end) => onLine(latin1(bytes, start, end)));
+  }
+
+  /** Flush a last line that had no final newline. */
+  end(onLine: (line: string) => void): void {
+    this.endBytes((bytes, start, end) => onLine(latin1(bytes, start, end)));
+  }
+
+  /**
+   * push() without making strings: each line is bytes[start, end) of a buffer that is only
+   * valid during the call (a chunk, or the carry of a line cut by a chunk's end).
+   */
+  pushBytes(chunk: string | Uint8Array, onLine: OnBytes): void {
     const buf = typeof chunk === 'string'
       ? Buffer.from(chunk, 'latin1')
       : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -24,37 +38,44 @@ export class LineSplitter {
     const nl = buf.indexOf(0x0a);
     if (nl >= 0 && (this.carryLength > 0 || this.discarding)) {
       if (this.discarding) this.discarding = false;
-      else onLine(this.takeCarry(buf.subarray(0, nl)));
+      else emit(this.takeCarry(buf.subarray(0, nl)), onLine);
       start = nl + 1;
     }
     start = emitLines(buf, start, onLine);
     if (start < buf.length && !this.discarding) this.keep(buf, start, onLine);
   }
-  /** Flush a last line that had no final newline. */
-  end(onLine: (line: string) => void): void {
-    if (this.carryLength > 0 && !this.discarding) onLine(this.takeCarry(Buffer.alloc(0)));
+
+  endBytes(onLine: OnBytes): void {
+    if (this.carryLength > 0 && !this.discarding) emit(this.takeCarry(Buffer.alloc(0)), onLine);
     this.carry = [];
     this.carryLength = 0;
     this.discarding = false;
   }
 
   /** Carry buf[start..] (a line cut by the chunk's end) over to the next chunk. */
-  private keep(buf: Buffer, start: number, onLine: (line: string) => void): void {
+  private keep(buf: Buffer, start: number, onLine: OnBytes): void {
     // Copy: the caller may reuse its buffer once push() returns.
     this.carry.push(Buffer.from(buf.subarray(start)));
     this.carryLength += buf.length - start;
     if (this.carryLength > this.maxLineLength) {
-      onLine(this.takeCarry(Buffer.alloc(0)).slice(0, this.maxLineLength));
+      emit(this.takeCarry(Buffer.alloc(0)).subarray(0, this.maxLineLength), onLine);
       this.discarding = true;
     }
   }
 
-  private takeCarry(tail: Buffer): string {
+  private takeCarry(tail: Buffer): Buffer {
     const joined = Buffer.concat([...this.carry, tail]);
     this.carry = [];
     this.carryLength = 0;
-    return latin1(joined, 0, joined.length);
+    return joined;
   }
+}
+
+/** Receives one line: bytes[start, end), without its newline. */
+export type OnBytes = (bytes: Buffer, start: number, end: number) => void;
+
+function emit(line: Buffer, onLine: OnBytes): void {
+  onLine(line, 0, line.length);
 }
 
 /**
@@ -62,9 +83,9 @@ export class LineSplitter {
  * starts. Kept apart from push(): this loop is where the whole parser gets inlined, and a
  * deoptimisation in push()'s once-per-chunk bookkeeping would throw all of it away.
  */
-function emitLines(buf: Buffer, start: number, onLine: (line: string) => void): number {
+function emitLines(buf: Buffer, start: number, onLine: OnBytes): number {
   for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
-    onLine(latin1(buf, start, nl));
+    onLine(buf, start, nl);
     start = nl + 1;
   }
   return start;
@@ -81,6 +102,7 @@ interface Latin1Buffer extends Buffer {
  */
 const hasLatin1Slice = typeof (Buffer.prototype as Partial<Latin1Buffer>).latin1Slice === 'function';
 
-function latin1(buf: Buffer, start: number, end: number): string {
+/** buf[start, end) as a flat latin1 string. */
+export function latin1(buf: Buffer, start: number, end: number): string {
   return hasLatin1Slice ? (buf as Latin1Buffer).latin1Slice(start, end) : buf.toString('latin1', start, end);
 }

@@ -97,8 +97,10 @@ const RESUMED_SUFFIX = ' resumed>';
  * The arguments and result of one complete call, as positions in `text`. Filled by `scan`;
  * one instance is reused for many calls, so nothing here may be kept once the next line comes.
  */
-export class ScannedCall {
+export class ScannedCall implements ArgList {
   text = '';
+  /** Where the argument being scanned starts (see ArgList). */
+  argFrom = 0;
   /** Number of top-level arguments (a leading empty one, as in `vfork()`, is not counted). */
   argc = 0;
   /** The return value (see SyscallResult.value). */
@@ -227,9 +229,10 @@ export class ScannedCall {
    */
   private scanArgs(text: string, from: number, end: number): number {
     let depth = 0;
-    let argStart = from;
+    this.argFrom = from;
     for (let i = from; i < end; i++) {
-      switch (text.charCodeAt(i)) {
+      const c = text.charCodeAt(i);
+      switch (c) {
         case 0x22: // "
           i = skipQuoted(text, i + 1, end);
           if (i < 0) return -1;
@@ -257,31 +260,18 @@ export class ScannedCall {
           else depth++;
           break;
         }
-        case 0x28: case 0x5b: // ( [
-          depth++;
-          break;
-        case 0x5d: case 0x7d: // ] }
-          if (depth > 0) depth--;
-          break;
-        case 0x29: // )
-          if (depth > 0) {
-            depth--;
-            break;
-          }
-          this.pushArg(text, argStart, i);
-          return i;
-        case 0x2c: // ,
-          if (depth === 0) {
-            this.pushArg(text, argStart, i);
-            argStart = i + 1;
-          }
+        case 0x28: case 0x5b: case 0x5d: case 0x7d: case 0x29: case 0x2c: // ( [ ] } ) ,
+          depth = bracket(this, c, depth, i);
+          if (depth === END_OF_LIST) return i;
           break;
       }
     }
     return -1;
   }
 
-  private pushArg(text: string, start: number, end: number): void {
+  /** Record the argument text[start, end) (see ArgList). */
+  pushArg(start: number, end: number): void {
+    const text = this.text;
     while (start < end && text.charCodeAt(start) === 0x20) start++;
     while (end > start && text.charCodeAt(end - 1) === 0x20) end--;
     if (end === start && this.argc === 0) return;
@@ -482,6 +472,44 @@ export function joinResumed(unfinished: UnfinishedLine, resumed: ResumedLine): S
   return line;
 }
 
+/** What scanArgs (here and in byte-call.ts) records arguments into. */
+export interface ArgList {
+  /** Where the argument being scanned starts. */
+  argFrom: number;
+  /** Record the argument in [start, end), trimmed of spaces (one empty first argument is none: `vfork()`). */
+  pushArg(start: number, end: number): void;
+}
+
+/** nest() for a comma or `)` that ends an argument, and for a `)` that also ends the list. */
+const END_OF_ARG = -1;
+export const END_OF_LIST = -2;
+
+/**
+ * scanArgs at `c`, one of `([]}),`, at index i and bracket depth `depth`: the new depth, or
+ * END_OF_LIST when this `)` ends the list (its last argument recorded, as every one a
+ * top-level comma ends).
+ */
+export function bracket(list: ArgList, c: number, depth: number, i: number): number {
+  const next = nest(c, depth);
+  if (next >= 0) return next;
+  list.pushArg(list.argFrom, i);
+  list.argFrom = i + 1;
+  return next === END_OF_LIST ? END_OF_LIST : 0;
+}
+
+/**
+ * The depth of brackets after `c`, one of `([]}),`, at `depth` (see bracket); END_OF_ARG or
+ * END_OF_LIST where it ends an argument. Any closer closes any opener: strace never mixes them.
+ */
+function nest(c: number, depth: number): number {
+  switch (c) {
+    case 0x28: case 0x5b: return depth + 1; // ( [
+    case 0x29: return depth > 0 ? depth - 1 : END_OF_LIST; // )
+    case 0x2c: return depth > 0 ? depth : END_OF_ARG; // ,
+    default: return depth > 0 ? depth - 1 : 0; // ] }
+  }
+}
+
 /** Numeric value of the result text[start, end); undefined for `?` and anything unreadable. */
 function numericValue(text: string, start: number, end: number): number | undefined {
   // Fast path: a plain decimal (`3`, `-1`, `2160`) short enough to be exact.
@@ -500,7 +528,7 @@ function numericValue(text: string, start: number, end: number): number | undefi
   return numericValueOf(text.slice(start, end));
 }
 
-function numericValueOf(raw: string): number | undefined {
+export function numericValueOf(raw: string): number | undefined {
   const c = raw.charCodeAt(0);
   if (c === 0x30 && raw.length > 2 && (raw.charCodeAt(1) | 0x20) === 0x78) {
     const v = Number.parseInt(raw.slice(2), 16);
@@ -552,7 +580,7 @@ function parseNotice(pid: number, text: string): ExitLine | SkippedLine | Malfor
   return { kind: 'skip', pid, reason: 'notice' };
 }
 
-function isNameChar(c: number): boolean {
+export function isNameChar(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || (c >= 0x41 && c <= 0x5a) || c === 0x3f;
 }
 
@@ -562,7 +590,7 @@ function isName(text: string, start: number, end: number): boolean {
   return true;
 }
 
-function isErrnoChar(c: number): boolean {
+export function isErrnoChar(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
 }
 

@@ -25,13 +25,37 @@ const UNINFORMATIVE_ERRNOS = new Set([
   'ERESTARTSYS', 'ERESTARTNOINTR', 'ERESTARTNOHAND', 'ERESTART_RESTARTBLOCK',
 ]);
 
-const NO_DIRFD = -1;
+export const NO_DIRFD = -1;
 
 export interface SyscallEffect {
   /** The table's own copy of the syscall name: interned, so per-path dedupe is cheap. */
   name: string;
   /** Record what the call did; `cwd` is the calling process's working directory. */
   run: Handler;
+  /** What `run` does, for fast-lines.ts to do the same from a line's bytes; only the commonest handlers have one. */
+  shape?: EffectShape;
+}
+
+/**
+ * The handlers fast-lines.ts can run itself: `path` is pathCall, `open` is openCall (not
+ * creat), `list` is getdents. Their arguments are the factories' arguments.
+ */
+export interface EffectShape {
+  readonly kind: 'path' | 'open' | 'list';
+  readonly dirfdIdx: number;
+  readonly pathIdx: number;
+  /** The flags argument of an open; -1 for the others. */
+  readonly flagsIdx: number;
+  /** The access recorded by `path` and `list` (an open's follows from its flags). */
+  readonly access: AccessKind;
+}
+
+/** The shape of each handler that has one (see shaped). */
+const SHAPES = new Map<Handler, EffectShape>();
+
+function shaped(run: Handler, shape: EffectShape): Handler {
+  SHAPES.set(run, shape);
+  return run;
 }
 
 /**
@@ -94,14 +118,20 @@ export function usableFdPath(path: string): string | undefined {
   return path.charCodeAt(path.length - 1) === 0x29 /* ) */ && path.endsWith(' (deleted)') ? undefined : path;
 }
 
-const OK = 0;
-const MISSING = 1;
-const EXISTS = 2;
-const UNKNOWN = 3;
-const IGNORE = 4;
-type Outcome = typeof OK | typeof MISSING | typeof EXISTS | typeof UNKNOWN | typeof IGNORE;
+export const OK = 0;
+export const MISSING = 1;
+export const EXISTS = 2;
+export const UNKNOWN = 3;
+export const IGNORE = 4;
+export type Outcome = typeof OK | typeof MISSING | typeof EXISTS | typeof UNKNOWN | typeof IGNORE;
 
-function outcomeOf(call: ScannedCall): Outcome {
+/** What a call returned, as ScannedCall (and byte-call.ts's ByteCall) read it. */
+export interface CallResult {
+  readonly value: number | undefined;
+  readonly errno: string | undefined;
+}
+
+export function outcomeOf(call: CallResult): Outcome {
   const { value, errno } = call;
   if (value === undefined) return UNKNOWN;
   if (value >= 0) return OK;
@@ -113,23 +143,27 @@ function outcomeOf(call: ScannedCall): Outcome {
 /** Record a use of `t` by `call`; returns the path's record when the call succeeded. */
 function record(call: ScannedCall, name: string, t: ResolvedPath | undefined, access: AccessKind, out: SummaryBuilder): PathRecord | undefined {
   if (t === undefined) return undefined;
-  switch (outcomeOf(call)) {
-    case OK: {
-      const rec = out.record(t.path);
-      out.use(rec, name, access, t.raw);
+  const outcome = outcomeOf(call);
+  return outcome === IGNORE ? undefined : recordOutcome(outcome, call, name, out.record(t.path), access, out, t.raw);
+}
+
+/** Record in `rec` what `call` (whose outcome is not IGNORE) showed; returns `rec` when the call succeeded. */
+export function recordOutcome(
+  outcome: Outcome, call: CallResult, name: string, rec: PathRecord, access: AccessKind, out: SummaryBuilder, raw?: string,
+): PathRecord | undefined {
+  switch (outcome) {
+    case OK:
+      out.use(rec, name, access, raw);
       return rec;
-    }
     case MISSING:
-      out.miss(out.record(t.path), name, call.errno!, t.raw);
+      out.miss(rec, name, call.errno!, raw);
       return undefined;
     case EXISTS:
-      out.use(out.record(t.path), name, 'stat', t.raw, call.errno);
+      out.use(rec, name, 'stat', raw, call.errno);
       return undefined;
-    case UNKNOWN:
-      // The call never returned (the process died in it): keep the path, to be safe.
-      out.use(out.record(t.path), name, 'stat', t.raw);
-      return undefined;
-    case IGNORE:
+    default:
+      // UNKNOWN: the call never returned (the process died in it): keep the path, to be safe.
+      out.use(rec, name, 'stat', raw);
       return undefined;
   }
 }
@@ -142,15 +176,26 @@ function recordCreate(call: ScannedCall, name: string, t: ResolvedPath | undefin
 }
 
 function pathCall(dirfdIdx: number, pathIdx: number, access: AccessKind): Handler {
-  return (call, name, cwd, out) => {
+  return shaped((call, name, cwd, out) => {
     record(call, name, target(call, cwd, dirfdIdx, pathIdx), access, out);
-  };
+  }, { kind: 'path', dirfdIdx, pathIdx, flagsIdx: -1, access });
 }
 
 const O_PATH = 1;
 const O_WRONLY = 2;
 const O_RDWR = 4;
 const O_CREAT = 8;
+
+/** The main access of an open with these (OPEN_FLAGS) flags. */
+export function openAccess(flags: number): AccessKind {
+  return flags & O_PATH ? 'stat' : flags & (O_WRONLY | O_RDWR) ? 'write' : 'read';
+}
+
+/** What a successful open with these flags did besides its main access to `rec`. */
+export function recordOpenFlags(flags: number, rec: PathRecord, name: string, out: SummaryBuilder, raw?: string): void {
+  if (flags & O_RDWR) out.use(rec, name, 'read', raw);
+  if (flags & O_CREAT) out.create(rec, name);
+}
 
 /** OPEN_FLAGS[i] is the flag whose bit is 1 << i. */
 const OPEN_FLAGS = ['O_PATH', 'O_WRONLY', 'O_RDWR', 'O_CREAT'];
@@ -173,7 +218,7 @@ function openFlags(call: ScannedCall, flagsIdx: number, fixedFlags: string | und
 }
 
 /** OPEN_FLAGS found anywhere in text[start, end) (as `includes` would), visiting each `O_` once. */
-function flagsIn(text: string, start: number, end: number): number {
+export function flagsIn(text: string, start: number, end: number): number {
   let flags = 0;
   for (let at = indexBefore(text, 'O_', start, end); at >= 0; at = indexBefore(text, 'O_', at + 1, end)) {
     for (let k = 0; k < OPEN_FLAGS.length; k++) {
@@ -185,21 +230,21 @@ function flagsIn(text: string, start: number, end: number): number {
 }
 
 function openCall(dirfdIdx: number, pathIdx: number, flagsIdx: number, fixedFlags?: string): Handler {
-  return (call, name, cwd, out) => {
+  const run: Handler = (call, name, cwd, out) => {
     const t = target(call, cwd, dirfdIdx, pathIdx);
     if (t === undefined) return;
     const flags = openFlags(call, flagsIdx, fixedFlags);
-    const access: AccessKind = flags & O_PATH ? 'stat' : flags & (O_WRONLY | O_RDWR) ? 'write' : 'read';
+    const access = openAccess(flags);
     const rec = record(call, name, t, access, out);
     if (rec === undefined) return;
-    if (flags & O_RDWR) out.use(rec, name, 'read', t.raw);
-    if (flags & O_CREAT) out.create(rec, name);
+    recordOpenFlags(flags, rec, name, out, t.raw);
     const fdPath = resultPathOtherThan(call, t.path);
     if (fdPath !== undefined) {
       out.use(out.record(fdPath), name, access);
       out.resolvedTo(rec, fdPath);
     }
   };
+  return fixedFlags === undefined ? shaped(run, { kind: 'open', dirfdIdx, pathIdx, flagsIdx, access: 'read' }) : run;
 }
 
 /** The usable -y path of the returned fd, when it differs from `path` (a symlink was followed). */
@@ -270,6 +315,8 @@ function firstArrayString(call: ScannedCall, i: number): string | undefined {
 }
 
 const stat = (pathIdx = 0): Handler => pathCall(NO_DIRFD, pathIdx, 'stat');
+const listCall = (): Handler =>
+  shaped(fdCall('list', (rec, out) => out.list(rec)), { kind: 'list', dirfdIdx: NO_DIRFD, pathIdx: 0, flagsIdx: -1, access: 'list' });
 const meta = (pathIdx = 0): Handler => pathCall(NO_DIRFD, pathIdx, 'write');
 
 /** The file syscalls, by name. */
@@ -312,6 +359,6 @@ export const FILE_SYSCALLS: ReadonlyMap<string, SyscallEffect> = new Map(([
   // chroot is recorded but not followed: later paths are still taken as seen from `/`.
   ['chroot', pathCall(NO_DIRFD, 0, 'chdir')],
   ['fchdir', fdCall('chdir', (rec, _out, cwd) => { cwd.path = rec.path; })],
-  ['getdents', fdCall('list', (rec, out) => out.list(rec))],
-  ['getdents64', fdCall('list', (rec, out) => out.list(rec))],
-] as [string, Handler][]).map(([name, run]) => [name, { name, run }]));
+  ['getdents', listCall()],
+  ['getdents64', listCall()],
+] as [string, Handler][]).map(([name, run]) => [name, { name, run, shape: SHAPES.get(run) }]));

@@ -15,7 +15,7 @@ import type { ExitStatus, LineCounts, SummaryBuilder, TraceRun } from './trace-s
  * most recent process still inside a fork-like call, or failing that the run's initial cwd.
  */
 
-interface Proc {
+export interface Proc {
   pid: number;
   /** Thread group (process) id: the pid of the thread group leader. */
   tgid: number;
@@ -24,7 +24,7 @@ interface Proc {
 }
 
 /** A call printed as `<unfinished ...>`, waiting for its `<... resumed>` line. */
-interface PendingCall {
+export interface PendingCall {
   syscall: string;
   info: Syscall | undefined;
   /** The arguments printed so far. */
@@ -74,8 +74,7 @@ export class TraceState {
   /** A line scanned (with SYSCALLS) as a call, unfinished, resumed or exit line. */
   handle(line: LineScan<Syscall>): void {
     const pid = line.pid!;
-    // Runs of lines from one process are the rule: skip the map for them.
-    let proc = this.last !== undefined && this.last.pid === pid ? this.last : this.procs.get(pid);
+    let proc = this.knownProc(pid);
     if (proc === undefined) {
       if (this.rootPid === undefined) {
         this.rootPid = pid;
@@ -89,6 +88,39 @@ export class TraceState {
     }
     this.last = proc;
     this.apply(proc, line);
+  }
+
+  /**
+   * The process `pid`, which then is the last one handled; undefined when it is not known yet
+   * (its line has to go through handle()).
+   */
+  knownProc(pid: number): Proc | undefined {
+    // Runs of lines from one process are the rule: skip the map for them.
+    const proc = this.last !== undefined && this.last.pid === pid ? this.last : this.procs.get(pid);
+    if (proc !== undefined) this.last = proc;
+    return proc;
+  }
+
+  /**
+   * knownProc, and for a pid not seen yet the process handle() gives it when its line need not
+   * be held back (no process is inside a fork-like call): adopted, its held-back lines replayed.
+   * Undefined when the line has to go through handle().
+   */
+  procFor(pid: number): Proc | undefined {
+    const proc = this.knownProc(pid);
+    if (proc !== undefined || this.rootPid === undefined || this.forking.size > 0) return proc;
+    return (this.last = this.adopt(pid));
+  }
+
+  /** `proc`'s pending call has resumed. */
+  endPending(proc: Proc): void {
+    proc.pending = undefined;
+    this.forking.delete(proc.pid);
+  }
+
+  /** Whether an exit_group by `proc` sets the run's exit status (see onCall). */
+  takesExit(proc: Proc): boolean {
+    return proc.tgid === this.rootPid && !this.exitFromNotice;
   }
 
   /** End of the file: settle held-back pids and calls that never resumed. */
@@ -130,8 +162,7 @@ export class TraceState {
           this.counts.unmatchedResumed++;
           return;
         }
-        proc.pending = undefined;
-        this.forking.delete(proc.pid);
+        this.endPending(proc);
         const text = pending.argsText + line.part();
         // A resumed line has no call of its own: its ScannedCall is free for the joined one.
         if (line.call.scan(text, 0, text.length) === undefined) {
@@ -163,7 +194,7 @@ export class TraceState {
       return;
     }
     if (syscall.exitGroup) {
-      if (proc.tgid === this.rootPid && !this.exitFromNotice) {
+      if (this.takesExit(proc)) {
         const code = Number(call.arg(0));
         if (Number.isInteger(code)) this.exit = { code: code & 0xff };
       }

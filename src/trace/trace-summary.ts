@@ -1,4 +1,6 @@
+import { latin1 } from './line-splitter.js';
 import { isAtOrUnder } from './path-resolve.js';
+import { PathTable } from './path-table.js';
 
 /**
  * What a trace says the application did with the filesystem. Every list is sorted by path
@@ -183,19 +185,22 @@ export function own(s: string): string {
 
 /**
  * Accumulates path events; memory grows with distinct paths, not with trace length.
- * `record(path)` gives a path's PathRecord (the one map lookup per path and call); the other
+ * `record(path)` gives a path's PathRecord (the one lookup per path and call); the other
  * methods update a record.
  */
 export class SummaryBuilder {
-  private readonly paths = new Map<string, PathRecord>();
+  /**
+   * Records by the path's bytes: trace text is latin1 (see line-splitter.ts), so the path
+   * strings that come from it are one char per byte, and a line's bytes can be looked up as
+   * they are (recordBytes).
+   */
+  private readonly paths = new PathTable<PathRecord>();
+  /** Records of paths with a char above 0xff (UTF-8 names decoded by path-encoding.ts): rare. */
+  private readonly widePaths = new Map<string, PathRecord>();
   private readonly renamed = new Map<string, RenamedPath>();
   private readonly sets = new NameSets();
-  /**
-   * Records found lately, by recentSlot: most lookups are for a path seen a few lines before
-   * (open then fstat, the same library or locale file again and again), and this finds them
-   * without the map, which has V8 hash the whole (fresh) path string first.
-   */
-  private readonly recent = new Array<PathRecord | undefined>(RECENT_SLOTS).fill(undefined);
+  /** Where record(path) puts a path's chars as bytes, for the byte-keyed lookup. */
+  private scratch = Buffer.alloc(256);
 
   /** Second characters of the pseudo roots: most paths are rejected on one char compare. */
   private readonly pseudoSecondChars: Set<number>;
@@ -211,16 +216,44 @@ export class SummaryBuilder {
   }
 
   record(path: string): PathRecord {
-    const slot = recentSlot(path);
-    const recent = this.recent[slot];
-    if (recent !== undefined && recent.path === path) return recent;
-    let rec = this.paths.get(path);
+    const n = path.length;
+    if (this.scratch.length < n) this.scratch = Buffer.alloc(2 * n);
+    const bytes = this.scratch;
+    for (let i = 0; i < n; i++) {
+      const c = path.charCodeAt(i);
+      if (c > 0xff) return this.recordWide(path);
+      bytes[i] = c;
+    }
+    return this.recordBytes(bytes, 0, n);
+  }
+
+  /** record() of the path whose latin1 bytes are bytes[start, end). */
+  recordBytes(bytes: Buffer, start: number, end: number): PathRecord {
+    const id = this.paths.find(bytes, start, end);
+    if (id >= 0) return this.paths.values[id]!;
+    const path = latin1(bytes, start, end);
+    const rec = new PathRecord(path, this.isPseudo(path), this.sets.empty);
+    this.paths.add(bytes, start, end, rec);
+    return rec;
+  }
+
+  /** The marks (see PathTable) of the record recordBytes() gave last: FastLines notes there which effects it had. */
+  marks(): number {
+    return this.paths.marks();
+  }
+
+  mark(bits: number): void {
+    this.paths.mark(bits);
+  }
+
+  private recordWide(path: string): PathRecord {
+    let rec = this.widePaths.get(path);
     if (rec === undefined) {
       const key = own(path);
       rec = new PathRecord(key, this.isPseudo(key), this.sets.empty);
-      this.paths.set(key, rec);
+      this.widePaths.set(key, rec);
     }
-    return (this.recent[slot] = rec);
+    return rec;
   }
 
   use(rec: PathRecord, syscall: string, access: AccessKind, raw?: string, errno?: string): void {
@@ -278,7 +311,8 @@ export class SummaryBuilder {
       runs,
     };
     // One sort of all records gives every list in path order.
-    const records = [...this.paths.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    // Paths are unique (byte strings in one table, wider strings in the other): never equal.
+    const records = [...this.paths.values, ...this.widePaths.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
     for (const rec of records) {
       const path = rec.path;
       if (rec.access !== 0) (rec.pseudo ? summary.pseudo.used : summary.used).push(useOf(rec));
@@ -292,15 +326,6 @@ export class SummaryBuilder {
 }
 
 export type { PathRecord };
-
-const RECENT_SLOTS = 256;
-
-/** A cheap hash of a path: its length and a few chars, most of them from the end, where paths differ most. */
-function recentSlot(path: string): number {
-  const n = path.length;
-  if (n < 3) return n;
-  return (n + 31 * path.charCodeAt(n - 1) + 17 * path.charCodeAt(n - 2) + 7 * path.charCodeAt(n >> 1)) & (RECENT_SLOTS - 1);
-}
 
 function useOf(rec: PathRecord): PathUse {
   const access = ACCESS_KINDS.filter((kind) => (rec.access & ACCESS_BIT[kind]) !== 0);
