@@ -1,6 +1,6 @@
 /**
  * Reads the trace files of one run out of the finished traced container (one tar stream of the
- * sensor volume's trace directory, from the archive API) and feeds them, line by line, to the
+ * trace volume, from the archive API) and feeds them, line by line, to the
  * trace parser. Only regular files named after the run are read: the app could have replaced a
  * trace file with a link, and links are never followed.
  */
