@@ -63,7 +63,9 @@ export function renderMarkdown(run) {
       ok.filter((r) => r.ready.untracedMs != null).map((r) => [r.name, msText(r.ready.untracedMs), msText(r.ready.tracedMs), msText(r.ready.slimMs),
         r.ready.tracedMs != null && r.ready.untracedMs > 0 ? x(r.ready.tracedMs / r.ready.untracedMs) : '–'])),
     '',
-    'The untraced time is polled every 20 ms; slimify polls every 50 ms, so its readyMs can exceed the real start-up by up to 50 ms.',
+    'Both clocks start when the engine has started the container (slimify: when its start call returns; the benchmark: when `docker run -d` exits). ' +
+      'The untraced time is polled every 20 ms; slimify polls every 50 ms, so its readyMs can exceed the real start-up by up to 50 ms. ' +
+      'For apps that answer within one poll (nginx, static-bin) the figures say more about when the first poll landed than about tracing.',
     '',
     '## Memory',
     '',

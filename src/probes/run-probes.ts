@@ -93,12 +93,11 @@ export interface ProbeRun {
   outcomes: ProbeOutcome[];
   /** container ports that never answered */
   unready: Array<{ port: number; error: string }>;
-  /** from the start of probing until every HTTP port answered (the app's start-up time) */
+  /** from `startedAt` (the container's start) until every HTTP port answered: the app's start-up time */
   readyMs: number;
 }
 
-export async function runProbes(probes: Probe[], target: ProbeTarget, readyTimeoutMs: number): Promise<ProbeRun> {
-  const started = Date.now();
+export async function runProbes(probes: Probe[], target: ProbeTarget, readyTimeoutMs: number, startedAt = Date.now()): Promise<ProbeRun> {
   const unready: ProbeRun['unready'] = [];
   const httpPorts = new Map<number, 'http' | 'https'>();
   for (const probe of probes) if (probe.kind === 'http' && !httpPorts.has(probe.port)) httpPorts.set(probe.port, probe.protocol ?? 'http');
@@ -108,7 +107,7 @@ export async function runProbes(probes: Probe[], target: ProbeTarget, readyTimeo
     const ready = await waitForHttp(hostPort, readyTimeoutMs, target.exited, protocol);
     if (!ready.ready) unready.push({ port, error: ready.error ?? 'not ready' });
   }
-  const readyMs = Date.now() - started;
+  const readyMs = Date.now() - startedAt;
   const outcomes: ProbeOutcome[] = [];
   for (const probe of probes) {
     if (probe.kind === 'http' && unready.some((u) => u.port === probe.port)) {

@@ -99,6 +99,7 @@ export async function runTarget(options: RunOptions): Promise<RunResult> {
   });
   try {
     await startOrExplain(container, options);
+    const startedAt = Date.now();
     const exited = container.wait().then(
       (r) => r.StatusCode,
       () => -1,
@@ -126,6 +127,7 @@ export async function runTarget(options: RunOptions): Promise<RunResult> {
         runScript: (path, timeoutMs) => runScript(path, { ...process.env, ...scriptEnvironment(hostPorts, container.id) } as Record<string, string>, timeoutMs, exited),
       },
       options.readyTimeoutMs,
+      startedAt,
     );
 
     if (options.sensor && done && probes.outcomes.some((o) => !o.ok)) {
