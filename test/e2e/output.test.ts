@@ -17,7 +17,7 @@ describe('output', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/x smaller/);
     expect(r.stdout).not.toMatch(/ done in /);
-    for (const stage of ['inspecting image', 'tracing the app while probes run', 'reading the image filesystem', 'planning the slim layer', `writing the slim layer into the engine as ${tag}`, 'verifying the slim image']) {
+    for (const stage of ['preparing the sensor', 'tracing the app while probes run', 'reading the image filesystem', 'planning the slim layer', `writing the slim layer into the engine as ${tag}`, 'verifying the slim image']) {
       expect(r.stderr.split('\n').filter((l) => l === `${stage} ...`)).toHaveLength(1);
       expect(r.stderr).toMatch(new RegExp(`^${stage} done in \\d+\\.\\ds`, 'm'));
     }
