@@ -105,9 +105,9 @@ export function planLayer(
   return { entries, size, contentBytes };
 }
 
-/** The bytes of the planned layer, exactly `plan.size` of them. */
 const READ_SIZE = 1024 * 1024;
 
+/** The bytes of the planned layer, exactly `plan.size` of them. */
 export function layerStream(plan: LayerPlan): Readable {
   return Readable.from(
     (async function* () {

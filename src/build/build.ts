@@ -98,9 +98,9 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     const copyDir = await copyDirectory(image.size);
     await ensureRoom(copyDir, image.size);
     const volumes = await stage('sensor', 'preparing the sensor', () => prepareSensorVolumes(session, image.id, bundle));
-    // the image's filesystem is read (and copied to disk) while the app is traced: the trace does
-    // not need it, and reading it is the longest stage. Not during the sensor stage: the engine
-    // copies the sensor in several times slower while it exports.
+    // the image's filesystem is read (and copied, see copyDirectory) while the app is traced: the
+    // trace does not need it, and reading it is the longest stage. Not during the sensor stage:
+    // the engine copies the sensor in several times slower while it exports.
     const reading = stage(
       'index',
       'reading the image filesystem',

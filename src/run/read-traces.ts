@@ -1,8 +1,8 @@
 /**
  * Reads the trace files of one run out of the finished traced container (one tar stream of the
- * trace volume, from the archive API) and feeds them, line by line, to the
- * trace parser. Only regular files named after the run are read: the app could have replaced a
- * trace file with a link, and links are never followed.
+ * trace volume, from the archive API) and feeds them, line by line, to the trace parser. Only
+ * regular files named after the run are read: the app could have replaced a trace file with a
+ * link, and links are never followed.
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';

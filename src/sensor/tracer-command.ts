@@ -10,8 +10,6 @@
  */
 import { SENSOR_DIR, TRACE_DIR } from './bundle.js';
 
-export { TRACE_DIR };
-
 /** The trace file `name` (main.log, exec-N.log) of the run `run`. */
 export function traceFile(run: string, name: string): string {
   return `${TRACE_DIR}/${run}-${name}`;
