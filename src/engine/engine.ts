@@ -47,7 +47,7 @@ let docker: Promise<Docker> | undefined;
 
 /** The dockerode client, loaded on first use: `slimify --help` and `lint` never pay for it. */
 export function client(): Promise<Docker> {
-  docker ??= import('dockerode').then(({ default: Dockerode }) => new Dockerode());
+  docker ??= import('./load-dockerode.js').then(({ loadDockerode }) => new (loadDockerode())());
   return docker;
 }
 
