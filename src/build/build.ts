@@ -17,7 +17,7 @@ import type { Probe } from '../probes/probe.js';
 import { probeFailure } from '../probes/run-probes.js';
 import { type ContinueAfter, type RunResult, exposedPorts, outputTail, runTarget } from '../run/run-target.js';
 import { prepareBundle, usesLoader } from '../sensor/bundle.js';
-import { prepareSensorVolumes } from '../sensor/sensor-volume.js';
+import { prepareSensorMounts } from '../sensor/sensor-mounts.js';
 import { seccompFilterFor } from '../sensor/tracer-command.js';
 import type { TraceSummary } from '../trace/trace-summary.js';
 import { type MissingPath, includeFlags, mergeMissing, pathsMissingFromSlim, pathsUsedButNotKept } from '../verify/missing-paths.js';
@@ -97,10 +97,8 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     }
     const copyDir = await copyDirectory(image.size);
     await ensureRoom(copyDir, image.size);
-    const volumes = await stage('sensor', 'preparing the sensor', () => prepareSensorVolumes(session, image.id, bundle));
-    // the image's filesystem is read (and copied, see copyDirectory) while the app is traced: the
-    // trace does not need it, and reading it is the longest stage. Not during the sensor stage:
-    // the engine copies the sensor in several times slower while it exports.
+    // the image's filesystem is read (and copied, see copyDirectory) from now on, while the sensor
+    // is set up and the app traced: nothing before the closure needs it, and it is the longest stage
     const reading = stage(
       'index',
       'reading the image filesystem',
@@ -110,10 +108,11 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     );
     // awaited after the trace; a failure of the trace first must not leave it unhandled
     reading.catch(() => undefined);
+    const mounts = await stage('sensor', 'preparing the sensor', () => prepareSensorMounts(session, image.id, bundle));
 
-    const sensor = { volume: volumes.sensor, traces: volumes.traces, loader: usesLoader(bundle), seccomp: seccompFilterFor(image.config.User) };
+    const sensor = { mounts, loader: usesLoader(bundle), seccomp: seccompFilterFor(image.config.User) };
     // an app without ports that exits at once (a CLI tool) would take its container with it: hold it up for --exec
-    const hold = exposedPorts(image).length === 0 && [...options.probes, ...options.verifyProbes].some((p) => p.kind === 'exec') ? { volume: volumes.sensor } : undefined;
+    const hold = exposedPorts(image).length === 0 && [...options.probes, ...options.verifyProbes].some((p) => p.kind === 'exec') ? { sensor: mounts.sensor } : undefined;
 
     if (exposedPorts(image).length === 0 && options.probes.length === 0 && options.continueAfter.kind === 'probe') {
       warn(`image ${options.image} exposes no ports and no probe was given: running it until its process exits (at most ${options.exitTimeoutMs / 1000}s, --exit-timeout)`);

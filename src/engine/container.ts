@@ -9,6 +9,9 @@ import type { Readable } from 'node:stream';
 import { engineStatus } from '../errors.js';
 import { call, client } from './engine.js';
 
+/** A named volume, or a directory of the engine's host (which the engine checks exists). */
+export type MountSource = { volume: string } | { bind: string };
+
 export interface ContainerSpec {
   image: string;
   name?: string;
@@ -19,7 +22,7 @@ export interface ContainerSpec {
   workingDir?: string;
   /** container port spec ("80/tcp") -> published on 127.0.0.1 at a random port */
   publish?: string[];
-  mounts?: Array<{ volume: string; target: string; readOnly: boolean }>;
+  mounts?: Array<{ source: MountSource; target: string; readOnly: boolean }>;
   capAdd?: string[];
   securityOpt?: string[];
   init?: boolean;
@@ -72,7 +75,7 @@ export async function createContainer(spec: ContainerSpec): Promise<ContainerHan
     Healthcheck: spec.disableHealthcheck ? { Test: ['NONE'] } : undefined,
     HostConfig: {
       PortBindings: bindings,
-      Mounts: spec.mounts?.map((m) => ({ Type: 'volume', Source: m.volume, Target: m.target, ReadOnly: m.readOnly })),
+      Mounts: spec.mounts?.map((m) => ('bind' in m.source ? { Type: 'bind', Source: m.source.bind, Target: m.target, ReadOnly: m.readOnly } : { Type: 'volume', Source: m.source.volume, Target: m.target, ReadOnly: m.readOnly })),
       CapAdd: spec.capAdd,
       SecurityOpt: spec.securityOpt,
       Init: spec.init,

@@ -5,16 +5,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type ImageInfo } from '../engine/engine.js';
-import type { ContainerHandle } from '../engine/container.js';
+import type { ContainerHandle, MountSource } from '../engine/container.js';
 import type { Session } from '../engine/session.js';
 import { SlimifyError, engineStatus } from '../errors.js';
 import type { ExecProbe, Probe } from '../probes/probe.js';
 import { runScript, scriptEnvironment } from '../probes/probe-script.js';
 import { type ProbeRun, runProbes } from '../probes/run-probes.js';
-import { SENSOR_DIR, TRACE_DIR } from '../sensor/bundle.js';
+import { SENSOR_DIR } from '../sensor/bundle.js';
+import { type SensorMounts, sensorMounts } from '../sensor/sensor-mounts.js';
 import { type TracerSettings, execTraceFile, holdEntrypoint, mainEntrypoint, tracerArgv } from '../sensor/tracer-command.js';
 import type { TraceSummary } from '../trace/trace-summary.js';
-import { readTraces } from './read-traces.js';
+import { readTraces, traceSource } from './read-traces.js';
 import { debug, info, warn } from '../util/log.js';
 
 export type ContinueAfter = { kind: 'probe' } | { kind: 'seconds'; seconds: number } | { kind: 'exit' } | { kind: 'signal' };
@@ -30,19 +31,18 @@ export interface RunOptions {
   continueAfter: ContinueAfter;
   /** longest the app may run when waiting for it to exit */
   exitTimeoutMs: number;
-  /** when set, run under the sensor: its volume (read-only), the trace volume (read-write) */
+  /** when set, run under the sensor: its bundle (read-only), the trace files (read-write) */
   sensor?: Sensor;
   /**
    * Keep the container up after the app exits, until the probes are done: an image whose app
    * exits at once (a CLI tool) can then still run `--exec` commands. Uses the sensor's init.
    */
-  hold?: { volume: string };
+  hold?: { sensor: MountSource };
   purpose: string;
 }
 
 export interface Sensor extends TracerSettings {
-  volume: string;
-  traces: string;
+  mounts: SensorMounts;
 }
 
 export interface RunResult {
@@ -77,7 +77,7 @@ export async function runTarget(options: RunOptions): Promise<RunResult> {
     throw new SlimifyError(`image ${options.ref} has no ENTRYPOINT or CMD: nothing to run`, { code: 'target-failed', stage: 'trace', image: options.ref });
   }
   const ports = exposedPorts(image);
-  // names this run's trace files in the trace volume, which other runs of the build share
+  // names this run's trace files in the trace mount, which other runs of the build share
   const run = `${options.purpose}-${randomBytes(4).toString('hex')}`;
   const container = await session.container({
     image: options.ref,
@@ -85,14 +85,7 @@ export async function runTarget(options: RunOptions): Promise<RunResult> {
     entrypoint: options.sensor ? mainEntrypoint(command, run, options.sensor, Boolean(options.hold)) : options.hold ? holdEntrypoint(command) : command,
     cmd: [],
     publish: ports,
-    mounts: options.sensor
-      ? [
-          { volume: options.sensor.volume, target: SENSOR_DIR, readOnly: true },
-          { volume: options.sensor.traces, target: TRACE_DIR, readOnly: false },
-        ]
-      : options.hold
-        ? [{ volume: options.hold.volume, target: SENSOR_DIR, readOnly: true }]
-        : undefined,
+    mounts: options.sensor ? sensorMounts(options.sensor.mounts) : options.hold ? [{ source: options.hold.sensor, target: SENSOR_DIR, readOnly: true }] : undefined,
     capAdd: options.sensor ? ['SYS_PTRACE'] : undefined,
     // the healthcheck runs as a (traced) exec probe instead, so its files are seen
     disableHealthcheck: true,
@@ -161,7 +154,7 @@ export async function runTarget(options: RunOptions): Promise<RunResult> {
         details: outputTail(logs),
       });
     }
-    const trace = options.sensor ? await readTraces(await container.getArchive(TRACE_DIR), image.config.WorkingDir || '/', run) : undefined;
+    const trace = options.sensor ? await readTraces(await traceSource(options.sensor.mounts, container), image.config.WorkingDir || '/', run) : undefined;
     return { probes, exitCode, stayedUp, logs, trace };
   } finally {
     session.discardContainer(container.id);

@@ -4,9 +4,9 @@
  * healthcheck run as `ld.so ... strace ... -- CMD` through `docker exec`, since they do not
  * descend from the traced process.
  *
- * Trace files go to the trace volume (world-writable: an app running as any user can write
- * there), named after the run: `<run>-main.log`, `<run>-exec-N.log`. Several runs of one build
- * (the traced run, explanation runs) share the volume.
+ * Trace files go to the trace mount (world-writable: an app running as any user can write
+ * there; see sensor-mounts.ts), named after the run: `<run>-main.log`, `<run>-exec-N.log`.
+ * Several runs of one build (the traced run, explanation runs) share it.
  */
 import { SENSOR_DIR, TRACE_DIR } from './bundle.js';
 

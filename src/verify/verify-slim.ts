@@ -4,6 +4,7 @@
  * and whether the container stayed up. The original's answers come from the traced run, and for
  * the verification-only probes from one untraced reference run of the original.
  */
+import type { MountSource } from '../engine/container.js';
 import type { ImageInfo } from '../engine/engine.js';
 import type { Session } from '../engine/session.js';
 import type { Probe } from '../probes/probe.js';
@@ -25,7 +26,7 @@ export interface RunSettings {
   continueAfter: ContinueAfter;
   exitTimeoutMs: number;
   /** keep containers up after the app exits (exec probes in CLI images) */
-  hold?: { volume: string };
+  hold?: { sensor: MountSource };
 }
 
 export interface VerifyInput {

@@ -1,11 +1,11 @@
 // The sensor on the real engine: it needs nothing from the image (no shell, no libc), and the
 // traced container gets SYS_PTRACE and nothing more (never privileged).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, removeImages, removeTestContainers, slimify, testSession } from './support.js';
+import { docker, imageId, removeImages, removeTestContainers, slimify, testSession } from './support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'slimify-sensor-test-'));
 const scratchImage = `slimify-test/scratch-static:${testSession}`;
@@ -41,31 +41,81 @@ describe('the sensor', () => {
   }, 180_000);
 
   it('runs the traced container with SYS_PTRACE only, never privileged, ports on 127.0.0.1', async () => {
-    const build = execa('node', [new URL('../../dist/cli/main.js', import.meta.url).pathname, 'build', 'slimify-fixtures/static-bin:latest', '--tag', `slimify-test/priv.slim:${testSession}`, '--continue-after', '8', '--verify=false'], { reject: false, env: { CI: 'true' } });
-    let inspected: Record<string, unknown> | undefined;
-    let entrypoint: string[] = [];
-    const deadline = Date.now() + 60_000;
-    while (!inspected && Date.now() < deadline) {
-      const ids = (await docker(['ps', '-q', '--filter', 'label=slimify.owner=slimify', '--filter', 'name=traced'])).split('\n').filter(Boolean);
-      if (ids.length) {
-        inspected = JSON.parse(await docker(['inspect', '--format', '{{json .HostConfig}}', ids[0]!])) as Record<string, unknown>;
-        entrypoint = JSON.parse(await docker(['inspect', '--format', '{{json .Config.Entrypoint}}', ids[0]!])) as string[];
-      } else await new Promise((r) => setTimeout(r, 200));
-    }
-    const result = await build;
-    await removeImages(`slimify-test/priv.slim:${testSession}`);
+    const { result, hostConfig, entrypoint } = await watchTracedContainer({});
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(inspected).toBeDefined();
-    expect(inspected!.Privileged).toBe(false);
-    expect(inspected!.CapAdd).toEqual(['SYS_PTRACE']);
-    const bindings = Object.values(inspected!.PortBindings as Record<string, Array<{ HostIp: string }>>).flat();
+    expect(hostConfig.Privileged).toBe(false);
+    expect(hostConfig.CapAdd).toEqual(['SYS_PTRACE']);
+    const bindings = Object.values(hostConfig.PortBindings as Record<string, Array<{ HostIp: string }>>).flat();
     expect(bindings.length).toBeGreaterThan(0);
     for (const binding of bindings) expect(binding.HostIp).toBe('127.0.0.1');
-    const mounts = inspected!.Mounts as Array<{ Target: string; ReadOnly: boolean }>;
-    expect(mounts.find((m) => m.Target === '/.slimify-sensor')?.ReadOnly).toBe(true);
+    // this engine shares the machine's filesystem: the sensor comes from a temp dir, bound read-only
+    const mounts = hostConfig.Mounts as Array<{ Type: string; Source: string; Target: string; ReadOnly: boolean }>;
+    const sensor = mounts.find((m) => m.Target === '/.slimify-sensor');
+    expect(sensor).toMatchObject({ Type: 'bind', ReadOnly: true });
+    expect(sensor!.Source).toMatch(new RegExp(`^${tmpdir()}/slimify-[0-9a-f]{12}-\\d+-sensor-`));
     // the only writable mount: the trace files
-    expect(mounts.filter((m) => !m.ReadOnly).map((m) => m.Target)).toEqual(['/.slimify-trace']);
+    expect(mounts.filter((m) => !m.ReadOnly).map((m) => [m.Type, m.Target])).toEqual([['bind', '/.slimify-trace']]);
     // static-bin runs as root: traced with strace's seccomp filter (see seccompFilterFor)
     expect(entrypoint).toContain('--seccomp-bpf');
   }, 180_000);
+
+  it('falls back to volumes filled through the archive API (SLIMIFY_SENSOR_MOUNT=volume, as for a remote engine)', async () => {
+    const { result, hostConfig } = await watchTracedContainer({ SLIMIFY_SENSOR_MOUNT: 'volume' });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const mounts = hostConfig.Mounts as Array<{ Type: string; Target: string; ReadOnly: boolean }>;
+    expect(mounts.map((m) => [m.Type, m.Target, Boolean(m.ReadOnly)])).toEqual([
+      ['volume', '/.slimify-sensor', true],
+      ['volume', '/.slimify-trace', false],
+    ]);
+    // the trace came back through the archive: the files the app used were kept
+    const report = JSON.parse(result.stdout) as { kept: Record<string, string[]> };
+    expect(report.kept['/usr/local/bin/static-server']?.join(' ')).toMatch(/executed/);
+    expect(await docker(['volume', 'ls', '-q', '--filter', 'label=slimify.owner=slimify'])).toBe('');
+  }, 180_000);
+
+  // a private mount namespace hides slimify's temp dir from the engine, as a socket forwarded from
+  // another machine (or a CI job's container) would: the engine refuses the bind, slimify uploads
+  it.skipIf(process.getuid?.() !== 0)('falls back to volumes when the engine cannot see its temp dir (needs root for unshare)', async () => {
+    const hidden = join(work, 'hidden');
+    mkdirSync(hidden);
+    const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+    const tag = `slimify-test/hidden.slim:${testSession}`;
+    const result = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs tmpfs "$1" && exec node "$2" build slimify-fixtures/static-bin:latest --tag "$3" --verbose`, 'sh', hidden, cli, tag], {
+      reject: false,
+      all: true,
+      env: { TMPDIR: hidden, CI: 'true' },
+    });
+    await removeImages(tag);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toMatch(/sensor: uploaded into volumes: the engine cannot bind-mount .*bind source path does not exist/);
+    expect(result.all).toMatch(/verifying the slim image done .*passed/);
+    expect(await docker(['volume', 'ls', '-q', '--filter', 'label=slimify.owner=slimify'])).toBe('');
+  }, 180_000);
+
+  it('refuses an unknown SLIMIFY_SENSOR_MOUNT', async () => {
+    const result = await slimify(['build', 'slimify-fixtures/static-bin:latest', '--tag', `slimify-test/never.slim:${testSession}`], { env: { SLIMIFY_SENSOR_MOUNT: 'nfs' } });
+    expect(result.exitCode).toBe(2);
+    expect(result.all).toMatch(/SLIMIFY_SENSOR_MOUNT is "nfs": expected auto, bind or volume/);
+    expect(await imageId(`slimify-test/never.slim:${testSession}`)).toBeUndefined();
+  }, 60_000);
 });
+
+/** Builds static-bin with its app held up for 8 s and inspects the traced container meanwhile. */
+async function watchTracedContainer(env: Record<string, string>): Promise<{ result: { exitCode?: number; stdout: string; stderr: string }; hostConfig: Record<string, unknown>; entrypoint: string[] }> {
+  const tag = `slimify-test/priv.slim:${testSession}`;
+  const build = execa('node', [new URL('../../dist/cli/main.js', import.meta.url).pathname, 'build', 'slimify-fixtures/static-bin:latest', '--tag', tag, '--force', '--continue-after', '8', '--verify=false', '--json'], { reject: false, env: { ...env, CI: 'true' } });
+  let hostConfig: Record<string, unknown> | undefined;
+  let entrypoint: string[] = [];
+  const deadline = Date.now() + 60_000;
+  while (!hostConfig && Date.now() < deadline) {
+    const ids = (await docker(['ps', '-q', '--filter', 'label=slimify.owner=slimify', '--filter', 'name=traced'])).split('\n').filter(Boolean);
+    if (ids.length) {
+      hostConfig = JSON.parse(await docker(['inspect', '--format', '{{json .HostConfig}}', ids[0]!])) as Record<string, unknown>;
+      entrypoint = JSON.parse(await docker(['inspect', '--format', '{{json .Config.Entrypoint}}', ids[0]!])) as string[];
+    } else await new Promise((r) => setTimeout(r, 200));
+  }
+  const result = await build;
+  await removeImages(tag);
+  expect(hostConfig, 'the traced container was never seen').toBeDefined();
+  return { result, hostConfig: hostConfig!, entrypoint };
+}
