@@ -83,18 +83,6 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     const image = options.inspected ?? (await stage('inspect', 'inspecting image', () => inspectOrPull(options)));
     const replaced = await checkTarget(options, image, outputTag);
 
-    const bundle = await bundling;
-    const engineArch = await engineArchitecture();
-    if (image.architecture && image.architecture !== bundle.architecture) {
-      throw new SlimifyError(`image ${options.image} is for ${image.architecture}, but the sensor (this machine's strace) is for ${bundle.architecture}: build on a ${image.architecture} machine, or point DOCKER_HOST at an engine on one`, {
-        code: 'usage',
-        stage: 'sensor',
-        image: options.image,
-      });
-    }
-    if (engineArch && !['x86_64', 'amd64'].includes(engineArch) && bundle.architecture === 'amd64') {
-      throw new SlimifyError(`the engine runs on ${engineArch}, but the sensor is built for ${bundle.architecture}`, { code: 'usage', stage: 'sensor' });
-    }
     const copyDir = await copyDirectory(image.size);
     await ensureRoom(copyDir, image.size);
     // the image's filesystem is read (and copied, see copyDirectory) from now on, while the sensor
@@ -108,6 +96,18 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     );
     // awaited after the trace; a failure of the trace first must not leave it unhandled
     reading.catch(() => undefined);
+    const bundle = await bundling;
+    const engineArch = await engineArchitecture();
+    if (image.architecture && image.architecture !== bundle.architecture) {
+      throw new SlimifyError(`image ${options.image} is for ${image.architecture}, but the sensor (this machine's strace) is for ${bundle.architecture}: build on a ${image.architecture} machine, or point DOCKER_HOST at an engine on one`, {
+        code: 'usage',
+        stage: 'sensor',
+        image: options.image,
+      });
+    }
+    if (engineArch && !['x86_64', 'amd64'].includes(engineArch) && bundle.architecture === 'amd64') {
+      throw new SlimifyError(`the engine runs on ${engineArch}, but the sensor is built for ${bundle.architecture}`, { code: 'usage', stage: 'sensor' });
+    }
     const mounts = await stage('sensor', 'preparing the sensor', () => prepareSensorMounts(session, image.id, bundle));
 
     const sensor = { mounts, loader: usesLoader(bundle), seccomp: seccompFilterFor(image.config.User) };
