@@ -26,6 +26,8 @@ export class Session {
   private readonly containers = new Set<string>();
   private readonly volumes = new Set<string>();
   private readonly tempDirs = new Set<string>();
+  /** temp dirs bind-mounted into containers: removed after them */
+  private readonly mountedDirs = new Set<string>();
   /** creations the engine has not answered yet: disposal waits for them, then removes what they made */
   private readonly pending = new Set<Promise<unknown>>();
   /** containers being removed in the background (discardContainer) */
@@ -108,13 +110,16 @@ export class Session {
     return name;
   }
 
-  /** A temp dir in `parent` (TMPDIR by default). */
-  async tempDir(purpose: string, parent = tmpdir()): Promise<string> {
+  /**
+   * A temp dir in `parent` (TMPDIR by default). One that containers `mount` goes only once they
+   * are gone: a running container could still write into it while it is being removed.
+   */
+  async tempDir(purpose: string, parent = tmpdir(), options: { mounted?: boolean } = {}): Promise<string> {
     if (this.disposing) throw this.closed(`a temp dir for ${purpose}`);
     const dir = await this.creating(
       mkdtemp(join(parent, `slimify-${this.id}-${process.pid}-${purpose}-`)).then(
         (made) => {
-          this.tempDirs.add(made);
+          (options.mounted ? this.mountedDirs : this.tempDirs).add(made);
           return made;
         },
         (error: unknown) => {
@@ -136,13 +141,15 @@ export class Session {
     const failures: string[] = [];
     const failed = (what: string) => (e: unknown) => failures.push(`${what}: ${(e as Error).message ?? String(e)}`);
     await Promise.allSettled([...this.pending]);
-    // temp dirs go while the engine tears containers down
-    const tempDirs = Promise.all(
-      [...this.tempDirs].map((dir) => {
-        debug(`cleanup: ${dir}`);
-        return rm(dir, { recursive: true, force: true }).catch(failed(dir));
-      }),
-    );
+    const removeDirs = (dirs: Set<string>) =>
+      Promise.all(
+        [...dirs].map((dir) => {
+          debug(`cleanup: ${dir}`);
+          return rm(dir, { recursive: true, force: true }).catch(failed(dir));
+        }),
+      );
+    // temp dirs no container mounts go while the engine tears containers down
+    const tempDirs = removeDirs(this.tempDirs);
     await Promise.allSettled([...this.removals]);
     // containers before volumes (a volume in use cannot go), each group at once
     await Promise.all(
@@ -151,13 +158,14 @@ export class Session {
         return removeContainerById(id).catch(failed(`container ${id.slice(0, 12)}`));
       }),
     );
+    const mountedDirs = removeDirs(this.mountedDirs);
     await Promise.all(
       [...this.volumes].map((name) => {
         debug(`cleanup: volume ${name}`);
         return removeVolume(name).catch(failed(`volume ${name}`));
       }),
     );
-    await tempDirs;
+    await Promise.all([tempDirs, mountedDirs]);
     if (failures.length) warn(`could not remove everything this run created (run \`slimify clean --session ${this.id}\` once the engine answers):\n  ${failures.join('\n  ')}`);
   }
 }

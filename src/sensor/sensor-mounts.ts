@@ -62,7 +62,7 @@ async function bindUnavailable(): Promise<string | undefined> {
 }
 
 async function bindMounts(session: Session, ref: string, bundle: SensorBundle, forced: boolean): Promise<SensorMounts | undefined> {
-  const dir = await session.tempDir('sensor');
+  const dir = await session.tempDir('sensor', undefined, { mounted: true });
   const mountOptions = mountOptionsOf(await realpath(dir), await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''));
   if (mountOptions.includes('noexec')) {
     if (forced) throw new SlimifyError(`SLIMIFY_SENSOR_MOUNT=bind, but ${dir} is on a noexec mount: set TMPDIR to a directory the sensor can run from`, { code: 'usage', stage: 'sensor' });
