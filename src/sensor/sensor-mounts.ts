@@ -73,9 +73,10 @@ async function bindMounts(session: Session, ref: string, bundle: SensorBundle, f
   const traces = join(dir, 'traces');
   await mkdir(join(sensor, 'lib'), { recursive: true });
   await mkdir(traces);
-  // like the volume's: any user may write its trace file, no one may remove another's. The temp
-  // dir around both stays private: a container sees only the mounted dirs themselves.
-  await chmod(traces, 0o1777);
+  // modes set, not left to the umask: an app running as any user runs the sensor, and may write
+  // its trace file but not remove another's (like the volume's). The temp dir around them stays
+  // private: a container sees only the mounted dirs themselves.
+  await Promise.all([chmod(sensor, 0o755), chmod(join(sensor, 'lib'), 0o755), chmod(traces, 0o1777)]);
   await Promise.all(
     bundle.files.map(async (file) => {
       const target = join(sensor, file.name);

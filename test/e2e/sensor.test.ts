@@ -92,6 +92,16 @@ describe('the sensor', () => {
     expect(await docker(['volume', 'ls', '-q', '--filter', 'label=slimify.owner=slimify'])).toBe('');
   }, 180_000);
 
+  it('gives an app that runs as another user a sensor it can run, whatever the umask', async () => {
+    const tag = `slimify-test/umask.slim:${testSession}`;
+    const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+    const result = await execa('sh', ['-c', 'umask 077 && exec node "$1" build slimify-fixtures/non-root:latest --tag "$2" --json', 'sh', cli, tag], { reject: false, all: true, env: { CI: 'true' } });
+    await removeImages(tag);
+    expect(result.exitCode, result.all).toBe(0);
+    const report = JSON.parse(result.stdout) as { verification: { passed: boolean } };
+    expect(report.verification.passed).toBe(true);
+  }, 180_000);
+
   it('refuses an unknown SLIMIFY_SENSOR_MOUNT', async () => {
     const result = await slimify(['build', 'slimify-fixtures/static-bin:latest', '--tag', `slimify-test/never.slim:${testSession}`], { env: { SLIMIFY_SENSOR_MOUNT: 'nfs' } });
     expect(result.exitCode).toBe(2);
