@@ -28,6 +28,8 @@ export interface ContainerSpec {
   init?: boolean;
   disableHealthcheck?: boolean;
   openStdin?: boolean;
+  /** no network at all (NetworkMode none) */
+  noNetwork?: boolean;
   labels?: Record<string, string>;
 }
 
@@ -76,6 +78,7 @@ export async function createContainer(spec: ContainerSpec): Promise<ContainerHan
     HostConfig: {
       PortBindings: bindings,
       Mounts: spec.mounts?.map((m) => ('bind' in m.source ? { Type: 'bind', Source: m.source.bind, Target: m.target, ReadOnly: m.readOnly } : { Type: 'volume', Source: m.source.volume, Target: m.target, ReadOnly: m.readOnly })),
+      NetworkMode: spec.noNetwork ? 'none' : undefined,
       CapAdd: spec.capAdd,
       SecurityOpt: spec.securityOpt,
       Init: spec.init,

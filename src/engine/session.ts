@@ -26,8 +26,8 @@ export class Session {
   private readonly containers = new Set<string>();
   private readonly volumes = new Set<string>();
   private readonly tempDirs = new Set<string>();
-  /** temp dirs bind-mounted into containers: removed after them */
-  private readonly mountedDirs = new Set<string>();
+  /** temp dirs bind-mounted into containers, removed after them, with what clears them when slimify cannot */
+  private readonly mountedDirs = new Map<string, (() => Promise<void>) | undefined>();
   /** creations the engine has not answered yet: disposal waits for them, then removes what they made */
   private readonly pending = new Set<Promise<unknown>>();
   /** containers being removed in the background (discardContainer) */
@@ -112,14 +112,17 @@ export class Session {
 
   /**
    * A temp dir in `parent` (TMPDIR by default). One that containers `mount` goes only once they
-   * are gone: a running container could still write into it while it is being removed.
+   * are gone: a running container could still write into it while it is being removed. What
+   * they wrote as root, slimify (when not root) may not be allowed to remove: then `clear` is
+   * called, and the removal tried again.
    */
-  async tempDir(purpose: string, parent = tmpdir(), options: { mounted?: boolean } = {}): Promise<string> {
+  async tempDir(purpose: string, parent = tmpdir(), options: { mounted?: boolean; clear?: () => Promise<void> } = {}): Promise<string> {
     if (this.disposing) throw this.closed(`a temp dir for ${purpose}`);
     const dir = await this.creating(
       mkdtemp(join(parent, `slimify-${this.id}-${process.pid}-${purpose}-`)).then(
         (made) => {
-          (options.mounted ? this.mountedDirs : this.tempDirs).add(made);
+          if (options.mounted) this.mountedDirs.set(made, options.clear);
+          else this.tempDirs.add(made);
           return made;
         },
         (error: unknown) => {
@@ -141,15 +144,19 @@ export class Session {
     const failures: string[] = [];
     const failed = (what: string) => (e: unknown) => failures.push(`${what}: ${(e as Error).message ?? String(e)}`);
     await Promise.allSettled([...this.pending]);
-    const removeDirs = (dirs: Set<string>) =>
-      Promise.all(
-        [...dirs].map((dir) => {
-          debug(`cleanup: ${dir}`);
-          return rm(dir, { recursive: true, force: true }).catch(failed(dir));
-        }),
-      );
+    const removeDir = async (dir: string, clear?: () => Promise<void>): Promise<void> => {
+      debug(`cleanup: ${dir}`);
+      const remove = () => rm(dir, { recursive: true, force: true });
+      await remove().catch(async (error: unknown) => {
+        const code = (error as { code?: string }).code;
+        if (!clear || (code !== 'EACCES' && code !== 'EPERM')) throw error;
+        debug(`cleanup: ${dir}: ${(error as Error).message}; clearing it through the engine`);
+        await clear();
+        await remove();
+      }).catch(failed(dir));
+    };
     // temp dirs no container mounts go while the engine tears containers down
-    const tempDirs = removeDirs(this.tempDirs);
+    const tempDirs = Promise.all([...this.tempDirs].map((dir) => removeDir(dir)));
     await Promise.allSettled([...this.removals]);
     // containers before volumes (a volume in use cannot go), each group at once
     await Promise.all(
@@ -158,7 +165,7 @@ export class Session {
         return removeContainerById(id).catch(failed(`container ${id.slice(0, 12)}`));
       }),
     );
-    const mountedDirs = removeDirs(this.mountedDirs);
+    const mountedDirs = Promise.all([...this.mountedDirs].map(([dir, clear]) => removeDir(dir, clear)));
     await Promise.all(
       [...this.volumes].map((name) => {
         debug(`cleanup: volume ${name}`);

@@ -15,9 +15,15 @@
  *               (commands run with `docker exec` in images whose app exits at once: CLI tools)
  *   --untraced  the command is the app itself, not a tracer (verification runs of such images)
  *
+ * `init --clear DIR` instead removes everything under DIR (links not followed, other mounts not
+ * entered) and exits: run as root in a container, it clears a bound trace dir of what an app
+ * running as root left there, which slimify itself, not being root, could not remove.
+ *
  * Built statically so it runs in any image (no shell, no libc needed).
  */
+#define _GNU_SOURCE
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,6 +94,27 @@ static void kill_others(pid_t tracer) {
   closedir(proc);
 }
 
+static int clear_failed = 0;
+
+/* nftw callback: remove one entry, children before their directory (FTW_DEPTH); the top stays. */
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *at) {
+  (void)st;
+  if (at->level == 0) return 0;
+  if ((type == FTW_DP ? rmdir(path) : unlink(path)) != 0) {
+    fprintf(stderr, "slimify-init: cannot remove %s: %s\n", path, strerror(errno));
+    clear_failed = 1;
+  }
+  return 0;
+}
+
+static int clear(const char *dir) {
+  if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0) {
+    fprintf(stderr, "slimify-init: cannot walk %s: %s\n", dir, strerror(errno));
+    return 1;
+  }
+  return clear_failed;
+}
+
 static int exit_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -95,6 +122,7 @@ static int exit_status(int status) {
 }
 
 int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "--clear") == 0) return clear(argv[2]);
   int hold = 0, untraced = 0;
   while (argc > 1 && strncmp(argv[1], "--", 2) == 0) {
     if (strcmp(argv[1], "--hold") == 0) hold = 1;
@@ -104,7 +132,7 @@ int main(int argc, char **argv) {
     argc--;
   }
   if (argc < 2) {
-    fprintf(stderr, "slimify-init: usage: init [--hold] [--untraced] COMMAND [ARGS...]\n");
+    fprintf(stderr, "slimify-init: usage: init [--hold] [--untraced] COMMAND [ARGS...] | init --clear DIR\n");
     return 2;
   }
   sigset_t all, previous;

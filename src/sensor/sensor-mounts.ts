@@ -18,7 +18,7 @@
 import { chmod, copyFile, mkdir, readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlimifyError, engineStatus } from '../errors.js';
-import type { MountSource } from '../engine/container.js';
+import { type MountSource, createContainer } from '../engine/container.js';
 import type { Session } from '../engine/session.js';
 import { debug } from '../util/log.js';
 import { SENSOR_DIR, type SensorBundle, TRACE_DIR, bundleTar } from './bundle.js';
@@ -62,7 +62,8 @@ async function bindUnavailable(): Promise<string | undefined> {
 }
 
 async function bindMounts(session: Session, ref: string, bundle: SensorBundle, forced: boolean): Promise<SensorMounts | undefined> {
-  const dir = await session.tempDir('sensor', undefined, { mounted: true });
+  const init = bundle.files.find((file) => file.name === 'init')!.source;
+  const dir = await session.tempDir('sensor', undefined, { mounted: true, clear: () => clearTraces(session, ref, join(dir, 'traces'), init) });
   const mountOptions = mountOptionsOf(await realpath(dir), await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''));
   if (mountOptions.includes('noexec')) {
     if (forced) throw new SlimifyError(`SLIMIFY_SENSOR_MOUNT=bind, but ${dir} is on a noexec mount: set TMPDIR to a directory the sensor can run from`, { code: 'usage', stage: 'sensor' });
@@ -113,6 +114,36 @@ async function volumeMounts(session: Session, ref: string, bundle: SensorBundle)
     session.discardContainer(loader.id);
   }
   return mounts;
+}
+
+/**
+ * Removes everything under the bound trace dir `traces` from inside a container that runs as
+ * root (slimify's static init, bound from where slimify has it, in its --clear mode; no network).
+ * An app running as root may leave files there that slimify, when not root itself, is not
+ * allowed to remove. The container is labelled like the rest of the run (`slimify clean` finds
+ * it if this is cut short) and removed at once.
+ */
+async function clearTraces(session: Session, ref: string, traces: string, init: string): Promise<void> {
+  const clearer = await createContainer({
+    image: ref,
+    name: session.name('clear-traces'),
+    labels: session.labels,
+    entrypoint: ['/.slimify-init', '--clear', TRACE_DIR],
+    cmd: [],
+    user: '0',
+    noNetwork: true,
+    mounts: [
+      { source: { bind: init }, target: '/.slimify-init', readOnly: true },
+      { source: { bind: traces }, target: TRACE_DIR, readOnly: false },
+    ],
+  });
+  try {
+    await clearer.start();
+    const { StatusCode } = await clearer.wait();
+    if (StatusCode !== 0) throw new Error(`the container clearing it exited with ${StatusCode}: ${(await clearer.logs()).stderr.trim()}`);
+  } finally {
+    await clearer.remove();
+  }
 }
 
 /** The mounts of a traced container: the bundle read-only (unless it is being filled), the trace files read-write. */

@@ -1,6 +1,6 @@
 // The sensor on the real engine: it needs nothing from the image (no shell, no libc), and the
 // traced container gets SYS_PTRACE and nothing more (never privileged).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -100,6 +100,31 @@ describe('the sensor', () => {
     expect(result.exitCode, result.all).toBe(0);
     const report = JSON.parse(result.stdout) as { verification: { passed: boolean } };
     expect(report.verification.passed).toBe(true);
+  }, 180_000);
+
+  // An app running as root leaves, in the bound trace dir, a dir of another user's that slimify
+  // (here root without capabilities, like any non-root user) may not empty: the engine clears it.
+  it.skipIf(process.getuid?.() !== 0)('leaves nothing behind when the app writes into the trace dir what slimify may not remove (needs root for setpriv)', async () => {
+    const image = `slimify-test/trace-writer:${testSession}`;
+    const context = join(work, 'trace-writer');
+    mkdirSync(context);
+    writeFileSync(join(context, 'Dockerfile'), 'FROM slimify-fixtures/base:bookworm\nCMD ["sh", "-c", "mkdir -p /.slimify-trace/evil && echo x > /.slimify-trace/evil/f && chown -R 1234:1234 /.slimify-trace/evil"]\n');
+    await docker(['build', '-q', '--label', `slimify.test.session=${testSession}`, '-t', image, context]);
+    const temp = join(work, 'trace-writer-tmp');
+    mkdirSync(temp);
+    const tag = `slimify-test/trace-writer.slim:${testSession}`;
+    const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+    const result = await execa('setpriv', ['--inh-caps=-all', '--bounding-set=-all', 'node', cli, 'build', image, '--tag', tag, '--verify=false', '--verbose'], {
+      reject: false,
+      all: true,
+      env: { TMPDIR: temp, CI: 'true' },
+    });
+    await removeImages(tag, image);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toMatch(/EACCES.*clearing it through the engine/);
+    expect(result.all).not.toMatch(/could not remove/);
+    expect(readdirSync(temp)).toEqual([]);
+    expect(await docker(['ps', '-aq', '--filter', 'label=slimify.owner=slimify'])).toBe('');
   }, 180_000);
 
   it('refuses an unknown SLIMIFY_SENSOR_MOUNT', async () => {
