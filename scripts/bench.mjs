@@ -3,7 +3,7 @@
 // fixture, against the unavoidable floor measured in the same run; a large synthetic image for
 // memory at scale; the trace parser's throughput. Run through `scripts/bench` after setup.
 //
-//   scripts/bench [--no-scale] [--only name,name] [--parser-lines MILLIONS] [--out DIR]
+//   scripts/bench [--no-scale] [--only name,name] [--runs N] [--parser-lines MILLIONS] [--out DIR]
 //   scripts/bench --render bench/results/latest.json   (re-renders the Markdown of a past run)
 //
 // Writes DIR/latest.json and DIR/latest.md (default bench/results) and prints the Markdown.
@@ -31,6 +31,7 @@ const { values: opts } = parseArgs({
     'no-scale': { type: 'boolean', default: false },
     only: { type: 'string' },
     'parser-lines': { type: 'string', default: '3' },
+    runs: { type: 'string', default: '3' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
     render: { type: 'string' },
   },
@@ -41,6 +42,8 @@ if (opts.render !== undefined) {
 }
 const scaleOn = opts.scale && !opts['no-scale'];
 const parserMillions = Number(opts['parser-lines']);
+opts.runs = Number(opts.runs);
+if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error(`--runs must be a whole number of rounds (1 or more), got ${opts.runs}`);
 if (!(parserMillions > 0)) throw new Error(`--parser-lines must be a positive number of millions, got ${opts['parser-lines']}`);
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
@@ -91,7 +94,7 @@ async function main() {
   parser.push(await runParserBench(parserMillions, true));
 
   const command = ['scripts/bench', ...process.argv.slice(2)].join(' ');
-  const run = { schemaVersion: 1, command, session, facts, results, scale, parser: parser.map(({ output, ...p }) => p) };
+  const run = { schemaVersion: 1, command, runs: opts.runs, session, facts, results, scale, parser: parser.map(({ output, ...p }) => p) };
   run.targets = targets(run);
   mkdirSync(opts.out, { recursive: true });
   const markdown = renderMarkdown(run);
@@ -100,58 +103,84 @@ async function main() {
   process.stdout.write(markdown);
 }
 
-/** One image: floor first (export, untraced probes), then slimify, then the slim image's load. */
-async function measure(f) {
+/**
+ * One image, in `runs` rounds (the median round is reported): each round times the floor
+ * (export, untraced probes), then slimify, then the slim image's load, so slimify and its floor
+ * are always measured minutes apart at most, under the same conditions.
+ */
+async function measure(f, runs = opts.runs) {
   const r = { name: f.name, image: f.image };
   try {
     log(`${f.name}: sizes of the original`);
     r.original = { size: await imageSize(f.image), gzip: await gzippedSaveSize(f.image) };
-    log(`${f.name}: floor: export`);
-    const exported = await timeExport(f.image);
-    log(`${f.name}: floor: untraced run and probes`);
-    const probes = await timeUntracedProbes(f);
-
-    const tag = `slimify-bench/${f.name}:${session}-slim`;
-    createdImages.add(tag);
-    log(`${f.name}: slimify build`);
-    // other work on a shared machine skews every time below; the load average makes it visible
-    r.loadAverage1m = Number(loadavg()[0].toFixed(2));
-    const run = await runSlimify(f, tag, work);
-    Object.assign(r, { command: run.command, exitCode: run.exitCode, wallMs: run.wallMs, gnuTimeMaxRssBytes: run.gnuTimeMaxRssBytes });
-    if (!run.report) throw new Error(`slimify build exited ${run.exitCode} without a report: ${run.log.split('\n').slice(-5).join(' / ')}`);
-    r.report = { totalMs: run.report.totalMs, outputId: run.report.output?.id, layerDigest: run.report.output?.layerDigest };
-    r.stages = Object.fromEntries(run.report.stages.map((st) => [st.stage, st.ms]));
-    r.stagesCoveredMs = coveredMs(run.report.stages);
-    r.slowestStage = STAGES.filter((st) => r.stages[st] != null).sort((a, b) => r.stages[b] - r.stages[a])[0];
-    r.files = { original: run.report.files.original, kept: run.report.files.kept, entriesKept: run.report.files.entriesKept };
-    r.ratio = run.report.ratio;
-    r.verified = run.report.verification?.passed === true;
-    r.peakRssBytes = run.report.peakRssBytes;
-    r.ready = { untracedMs: probes.firstAnswerMs, tracedMs: run.report.readyMs?.traced ?? null, slimMs: run.report.readyMs?.slim ?? null };
-    if (run.exitCode !== 0) r.error = `slimify build exited ${run.exitCode}`;
-
-    log(`${f.name}: slim image: size, save, load`);
-    const tarball = join(work, `${f.name}.slim.tar`);
-    r.slim = { size: await imageSize(tag) };
-    await docker(['save', '-o', tarball, tag]);
-    r.slim.gzip = Number(await pipeline('gzip -c < "$1" | wc -c', tarball));
-    await removeImages(tag);
-    const loaded = await timeLoad(tarball);
-    rmSync(tarball);
-    await removeImages(tag);
-
-    r.floor = { exportMs: exported.ms, exportBytes: exported.bytes, loadMs: loaded.ms, probesMs: probes.allAnsweredMs };
-    r.floor.totalMs = r.floor.exportMs + r.floor.loadMs + r.floor.probesMs;
-    r.overhead = r.wallMs / r.floor.totalMs;
-    // a tool that checks its result runs the app twice: the same floor with one more untraced run
-    r.floor.withSecondRunMs = r.floor.totalMs + r.floor.probesMs;
+    const rounds = [];
+    for (let i = 0; i < runs; i++) rounds.push(await measureRound(f, r, i, runs));
+    // the round whose overhead is the median stands for the image; peak memory is the worst round's
+    const sorted = [...rounds].sort((a, b) => a.overhead - b.overhead);
+    const median = sorted[(sorted.length - 1) >> 1];
+    Object.assign(r, median.result);
+    r.floor = median.floor;
+    r.overhead = median.overhead;
     r.overheadWithSecondRun = r.wallMs / r.floor.withSecondRunMs;
-    log(`${f.name}: ${(r.wallMs / 1000).toFixed(1)} s, floor ${(r.floor.totalMs / 1000).toFixed(1)} s, overhead ${r.overhead.toFixed(2)}x, verified ${r.verified}`);
+    r.peakRssBytes = Math.max(...rounds.map((x) => x.result.peakRssBytes ?? 0));
+    r.gnuTimeMaxRssBytes = Math.max(...rounds.map((x) => x.result.gnuTimeMaxRssBytes ?? 0)) || null;
+    delete r.slimGzip;
+    r.rounds = rounds.map((x) => ({ wallMs: x.result.wallMs, floorMs: x.floor.totalMs, overhead: Number(x.overhead.toFixed(3)), loadAverage1m: x.result.loadAverage1m }));
+    log(`${f.name}: median of ${runs}: ${(r.wallMs / 1000).toFixed(1)} s, floor ${(r.floor.totalMs / 1000).toFixed(1)} s, overhead ${r.overhead.toFixed(2)}x (rounds ${r.rounds.map((x) => x.overhead.toFixed(2)).join(', ')}), verified ${r.verified}`);
   } catch (error) {
     r.error = error.message;
     log(`${f.name}: ${error.message}`);
   }
   return r;
+}
+
+async function measureRound(f, r, i, runs) {
+  const round = runs > 1 ? ` (round ${i + 1} of ${runs})` : '';
+  log(`${f.name}${round}: floor: export`);
+  const exported = await timeExport(f.image);
+  log(`${f.name}${round}: floor: untraced run and probes`);
+  const probes = await timeUntracedProbes(f);
+
+  const tag = `slimify-bench/${f.name}:${session}-slim`;
+  createdImages.add(tag);
+  log(`${f.name}${round}: slimify build`);
+  const result = {};
+  // other work on a shared machine skews every time below; the load average makes it visible
+  result.loadAverage1m = Number(loadavg()[0].toFixed(2));
+  const run = await runSlimify(f, tag, work);
+  Object.assign(result, { command: run.command, exitCode: run.exitCode, wallMs: run.wallMs, gnuTimeMaxRssBytes: run.gnuTimeMaxRssBytes });
+  if (!run.report) throw new Error(`slimify build exited ${run.exitCode} without a report: ${run.log.split('\n').slice(-5).join(' / ')}`);
+  result.report = { totalMs: run.report.totalMs, outputId: run.report.output?.id, layerDigest: run.report.output?.layerDigest };
+  result.stages = Object.fromEntries(run.report.stages.map((st) => [st.stage, st.ms]));
+  result.stagesCoveredMs = coveredMs(run.report.stages);
+  result.slowestStage = STAGES.filter((st) => result.stages[st] != null).sort((a, b) => result.stages[b] - result.stages[a])[0];
+  result.files = { original: run.report.files.original, kept: run.report.files.kept, entriesKept: run.report.files.entriesKept };
+  result.ratio = run.report.ratio;
+  result.verified = run.report.verification?.passed === true;
+  result.peakRssBytes = run.report.peakRssBytes;
+  result.ready = { untracedMs: probes.firstAnswerMs, tracedMs: run.report.readyMs?.traced ?? null, slimMs: run.report.readyMs?.slim ?? null };
+  if (run.exitCode !== 0) result.error = `slimify build exited ${run.exitCode}`;
+
+  log(`${f.name}${round}: slim image: size, save, load`);
+  const tarball = join(work, `${f.name}.slim.tar`);
+  result.slim = { size: await imageSize(tag) };
+  await docker(['save', '-o', tarball, tag]);
+  // the same input gives the same slim image: its compressed size is measured once
+  result.slim.gzip = i === 0 ? Number(await pipeline('gzip -c < "$1" | wc -c', tarball)) : undefined;
+  await removeImages(tag);
+  const loaded = await timeLoad(tarball);
+  rmSync(tarball);
+  await removeImages(tag);
+  if (i === 0) r.slimGzip = result.slim.gzip;
+  else result.slim.gzip = r.slimGzip;
+
+  const floor = { exportMs: exported.ms, exportBytes: exported.bytes, loadMs: loaded.ms, probesMs: probes.allAnsweredMs };
+  floor.totalMs = floor.exportMs + floor.loadMs + floor.probesMs;
+  // a tool that checks its result runs the app twice: the same floor with one more untraced run
+  floor.withSecondRunMs = floor.totalMs + floor.probesMs;
+  const overhead = result.wallMs / floor.totalMs;
+  log(`${f.name}${round}: ${(result.wallMs / 1000).toFixed(1)} s, floor ${(floor.totalMs / 1000).toFixed(1)} s, overhead ${overhead.toFixed(2)}x, verified ${result.verified}`);
+  return { result, floor, overhead };
 }
 
 async function measureScale(catalogue, results) {
@@ -168,7 +197,8 @@ async function measureScale(catalogue, results) {
   log(`scale: generating and building ${tag} (${(free.tmp / 1e9).toFixed(0)} GB free)`);
   const generated = await buildScaleImage(tag, work, log);
   const staticBin = catalogue.fixtures.find((f) => f.name === 'static-bin');
-  const large = await measure({ ...staticBin, name: 'large-2g', image: tag });
+  // one round: a round of the 2 GB image takes about a minute
+  const large = await measure({ ...staticBin, name: 'large-2g', image: tag }, 1);
   await removeImages(tag);
   return { shape: SCALE_SHAPE, generated, small, large };
 }

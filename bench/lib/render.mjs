@@ -23,6 +23,13 @@ export function headlineTable(results) {
   );
 }
 
+/** Runs from before --runs (schema 1 without `runs`) had one round per image. */
+function roundsText(runs = 1) {
+  return runs > 1
+    ? `Each image measured in ${runs} rounds (a round: the floor, then slimify, then the load of its slim image); the round with the median overhead is shown, peak memory is the worst round's`
+    : 'One run per image';
+}
+
 export function renderMarkdown(run) {
   const ok = run.results.filter((r) => r.report);
   const parts = [
@@ -31,7 +38,7 @@ export function renderMarkdown(run) {
     `${run.facts.date} · ${run.facts.cores} cores (${run.facts.cpuModel}) · ${(run.facts.memoryBytes / 2 ** 30).toFixed(0)} GiB · ` +
       `${run.facts.engine} · kernel ${run.facts.kernel} · Node ${run.facts.node} · commit ${run.facts.commit}`,
     '',
-    `Command: \`${run.command}\`. One run per image; sizes in MB (10^6 bytes); uncompressed = \`docker image inspect\` Size, ` +
+    `Command: \`${run.command}\`. ${roundsText(run.runs)}; sizes in MB (10^6 bytes); uncompressed = \`docker image inspect\` Size, ` +
       `gz = bytes of \`docker save IMAGE | gzip -c | wc -c\`. See docs/benchmark.md for what each column means.`,
     '',
     headlineTable(run.results),
@@ -50,8 +57,9 @@ export function renderMarkdown(run) {
     'export = `docker create` + `docker export | wc -c` + `docker rm`; load = `docker load` of the saved slim image after removing it; ' +
       'probes = `docker run -d` of the untraced original until every catalogued endpoint gave its expected answer (cli-tool: `docker run --rm` of its default command).',
     '',
-    table(['image', 'export', 'exported MB', 'load', 'probes', 'floor', 'slimify', 'overhead', 'floor + 2nd run', 'overhead over that'],
+    table(['image', 'export', 'exported MB', 'load', 'probes', 'floor', 'slimify', 'overhead', 'every round', 'floor + 2nd run', 'overhead over that'],
       ok.map((r) => [r.name, s(r.floor.exportMs), mb(r.floor.exportBytes), s(r.floor.loadMs), s(r.floor.probesMs), s(r.floor.totalMs), s(r.wallMs), x(r.overhead),
+        r.rounds ? r.rounds.map((round) => x(round.overhead)).join(' ') : '–',
         r.floor.withSecondRunMs != null ? s(r.floor.withSecondRunMs) : '–', r.overheadWithSecondRun != null ? x(r.overheadWithSecondRun) : '–'])),
     '',
     'The floor runs the app once. slimify runs it twice, by design: traced, then the slim image to verify it. ' +
