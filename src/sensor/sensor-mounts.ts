@@ -6,6 +6,8 @@
  *   world-writable and sticky like /tmp, takes the trace files, which slimify then reads from the
  *   disk. Nothing is uploaded into or downloaded from the engine: its archive calls start a helper
  *   process each (~0.15 s apiece here, several times that while the image is being exported).
+ *   What an app running as root leaves in the trace dir that slimify may not remove is cleared
+ *   through the engine at the end (clearTraces).
  * - **volume**, otherwise (DOCKER_HOST on another machine, a temp dir on a noexec mount, SELinux
  *   enforcing): two volumes, filled by one archive upload into a container that is never started;
  *   the trace files come back through the archive API.
