@@ -134,11 +134,23 @@ async function measure(f, runs = opts.runs) {
   return r;
 }
 
+/**
+ * A pause before each timed step: the engine finishes in the background what the step before
+ * left it (a removed container's teardown, a deleted image's layers), and no timed step pays
+ * for another's. The same for the floor's steps and for slimify.
+ */
+const SETTLE_MS = 1500;
+function settle() {
+  return new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+}
+
 async function measureRound(f, r, i, runs) {
   const round = runs > 1 ? ` (round ${i + 1} of ${runs})` : '';
   log(`${f.name}${round}: floor: export`);
+  await settle();
   const exported = await timeExport(f.image);
   log(`${f.name}${round}: floor: untraced run and probes`);
+  await settle();
   const probes = await timeUntracedProbes(f);
 
   const tag = `slimify-bench/${f.name}:${session}-slim`;
@@ -147,6 +159,7 @@ async function measureRound(f, r, i, runs) {
   const result = {};
   // other work on a shared machine skews every time below; the load average makes it visible
   result.loadAverage1m = Number(loadavg()[0].toFixed(2));
+  await settle();
   const run = await runSlimify(f, tag, work);
   Object.assign(result, { command: run.command, exitCode: run.exitCode, wallMs: run.wallMs, gnuTimeMaxRssBytes: run.gnuTimeMaxRssBytes });
   if (!run.report) throw new Error(`slimify build exited ${run.exitCode} without a report: ${run.log.split('\n').slice(-5).join(' / ')}`);
@@ -168,6 +181,7 @@ async function measureRound(f, r, i, runs) {
   // the same input gives the same slim image: its compressed size is measured once
   result.slim.gzip = i === 0 ? Number(await pipeline('gzip -c < "$1" | wc -c', tarball)) : undefined;
   await removeImages(tag);
+  await settle();
   const loaded = await timeLoad(tarball);
   rmSync(tarball);
   await removeImages(tag);
