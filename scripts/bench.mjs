@@ -49,16 +49,25 @@ if (!(parserMillions > 0)) throw new Error(`--parser-lines must be a positive nu
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 const work = mkdtempSync(join(tmpdir(), 'slimify-bench-'));
 const createdImages = new Set();
-let cleaned = false;
-async function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  await removeSessionContainers();
-  await removeImages(...createdImages);
-  rmSync(work, { recursive: true, force: true });
+let cleaning;
+/** One clean-up, however often asked for: the signal handler and main's finally share it, so neither exits before it is done. */
+function cleanup() {
+  cleaning ??= (async () => {
+    await removeSessionContainers().catch((error) => log(`clean-up: containers: ${error.message}`));
+    await removeImages(...createdImages);
+    // the scale image's generator may still be writing into it (a signal cut it short): retried
+    try {
+      rmSync(work, { recursive: true, force: true, maxRetries: 10 });
+    } catch (error) {
+      log(`clean-up: ${work}: ${error.message}`);
+    }
+  })();
+  return cleaning;
 }
+// `on`, not `once`: execa's exit hook re-raises a signal that no other listener is left to
+// handle, which would end the process before the clean-up is done
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
+  process.on(signal, () => {
     log(`${signal}: cleaning up`);
     void cleanup().finally(() => process.exit(130));
   });
@@ -139,9 +148,8 @@ async function measure(f, runs = opts.runs) {
  * left it (a removed container's teardown, a deleted image's layers), and no timed step pays
  * for another's. The same for the floor's steps and for slimify.
  */
-const SETTLE_MS = 1500;
 function settle() {
-  return new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  return new Promise((resolve) => setTimeout(resolve, 1500));
 }
 
 async function measureRound(f, r, i, runs) {
