@@ -88,8 +88,11 @@ export async function indexFilesystem(stream: Readable, options: { copyTo?: stri
       if (sniffing.length >= SHEBANG_BUFFER_SIZE || sniffing.length >= sniffing.entry.size) sniffed();
     },
   });
-  const copy = options.copyTo ? new ExportWriter(options.copyTo) : undefined;
+  let copy: ExportWriter | undefined;
   try {
+    // inside the try: when the copy cannot be opened (a disposal removed its dir) the stream must
+    // still be destroyed, or its open connection to the engine keeps the process alive
+    copy = options.copyTo ? new ExportWriter(options.copyTo) : undefined;
     // 'data' events, not async iteration: the iterator's read() joins the chunks that arrived
     // since the last one into a new buffer (a copy of the whole export)
     await new Promise<void>((resolve, reject) => {
