@@ -18,8 +18,8 @@ import { debug, warn } from '../util/log.js';
 /** Shared memory (a tmpfs on Linux): where a small image's copy goes (see copyDirectory); `slimify clean` looks here too. */
 export const MEMORY_DIR = '/dev/shm';
 
-/** `slimify-<session>-<pid>-<purpose>-XXXXXX`: what `slimify clean` recognises as its own. */
-export const TEMP_DIR_PATTERN = /^slimify-([0-9a-f]{12})-(\d+)-[a-z0-9-]+$/;
+/** `slimify-<session>-<pid>-<purpose>-XXXXXX` (mkdtemp's six letters and digits, either case): what `slimify clean` recognises as its own. */
+export const TEMP_DIR_PATTERN = /^slimify-([0-9a-f]{12})-(\d+)-[a-z-]+-[A-Za-z0-9]{6}$/;
 
 export class Session {
   readonly id = randomBytes(6).toString('hex');

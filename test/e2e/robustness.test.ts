@@ -111,7 +111,8 @@ describe('slimify clean', () => {
     const other = randomBytes(6).toString('hex');
     // pid 2^22 + 1 is above pid_max's largest value: no such process runs
     const dead = 4194305;
-    const left = [join(tmpdir(), `slimify-${session}-${dead}-export-aaaaaa`), join(MEMORY_DIR, `slimify-${session}-${dead}-export-bbbbbb`)];
+    // suffixes as mkdtemp makes them: six letters and digits, either case
+    const left = [join(tmpdir(), `slimify-${session}-${dead}-export-aQ3zZk`), join(MEMORY_DIR, `slimify-${session}-${dead}-sensor-B0bbbB`)];
     const kept = join(MEMORY_DIR, `slimify-${other}-${dead}-export-cccccc`);
     for (const dir of [...left, kept]) mkdirSync(dir);
     try {
