@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LABEL_OWNER, LABEL_SESSION, anyImageId } from '../engine/engine.js';
 import { type Leftover, findLeftovers, leftoverTempDirs } from '../engine/leftovers.js';
+import { initPath } from '../sensor/bundle.js';
+import { clearTraceDir } from '../sensor/sensor-mounts.js';
 import { SlimifyError, isSlimifyError } from '../errors.js';
 import { info, warn } from '../util/log.js';
 
@@ -50,7 +57,7 @@ async function removeAll(leftovers: Leftover[], dryRun: boolean): Promise<number
       continue;
     }
     try {
-      await item.remove();
+      await item.remove().catch((error: unknown) => clearThenRemove(item, error));
       process.stdout.write(`removed ${what}\n`);
       removed++;
     } catch (error) {
@@ -62,4 +69,25 @@ async function removeAll(leftovers: Leftover[], dryRun: boolean): Promise<number
     throw new SlimifyError(`could not remove ${failures.length} leftover(s); see the warnings above`, { stage: 'clean' });
   }
   return removed;
+}
+
+/**
+ * A killed build's sensor dir may hold, in its bound trace dir, files an app running as root
+ * left there, which this process (when not root) may not remove: the engine clears them, as the
+ * build itself would have (see clearTraceDir), and the removal is tried again.
+ */
+async function clearThenRemove(item: Leftover, error: unknown): Promise<void> {
+  const code = (error as { code?: string }).code;
+  const traces = join(item.name, 'traces');
+  if (item.kind !== 'temp dir' || (code !== 'EACCES' && code !== 'EPERM') || !existsSync(traces)) throw error;
+  const image = await anyImageId();
+  if (!image) throw error;
+  await clearTraceDir({
+    traces,
+    image,
+    init: initPath(),
+    name: `slimify-${item.session}-clear-traces-${randomBytes(3).toString('hex')}`,
+    labels: { [LABEL_OWNER]: 'slimify', [LABEL_SESSION]: item.session },
+  });
+  await rm(item.name, { recursive: true, force: true });
 }

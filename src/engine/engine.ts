@@ -105,6 +105,12 @@ export async function engineArchitecture(): Promise<string> {
   return String((info as { Architecture?: string }).Architecture ?? '');
 }
 
+/** The id of some image the engine has (for a container whose image does not matter), if any. */
+export async function anyImageId(): Promise<string | undefined> {
+  const images = await call('list images', (docker) => docker.listImages());
+  return images[0]?.Id;
+}
+
 export async function inspectImage(ref: string): Promise<ImageInfo | undefined> {
   try {
     const raw = await call(`inspect image ${ref}`, (docker) => docker.getImage(ref).inspect());

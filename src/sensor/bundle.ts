@@ -52,7 +52,8 @@ export function parseLdd(output: string): { libraries: Array<{ name: string; pat
   return { libraries, loader };
 }
 
-function initPath(): string {
+/** slimify's static init, built next to this module (dist/sensor/init). */
+export function initPath(): string {
   return fileURLToPath(new URL('./init', import.meta.url));
 }
 

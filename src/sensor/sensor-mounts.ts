@@ -118,25 +118,31 @@ async function volumeMounts(session: Session, ref: string, bundle: SensorBundle)
   return mounts;
 }
 
+/** What the engine cleared a trace dir with: a container of this session's, from the run's image. */
+function clearTraces(session: Session, ref: string, traces: string, init: string): Promise<void> {
+  return clearTraceDir({ traces, image: ref, init, name: session.name('clear-traces'), labels: session.labels });
+}
+
 /**
  * Removes everything under the bound trace dir `traces` from inside a container that runs as
- * root (slimify's static init, bound from where slimify has it, in its --clear mode; no network).
- * An app running as root may leave files there that slimify, when not root itself, is not
- * allowed to remove. The container is labelled like the rest of the run (`slimify clean` finds
- * it if this is cut short) and removed at once.
+ * root (slimify's static init `init`, bound from where slimify has it, in its --clear mode; no
+ * network). An app running as root may leave files there that slimify, when not root itself,
+ * is not allowed to remove. Nothing of `image` runs: it only gives the container a root
+ * filesystem. The container carries `labels` (`slimify clean` finds it if this is cut short)
+ * and is removed at once.
  */
-async function clearTraces(session: Session, ref: string, traces: string, init: string): Promise<void> {
+export async function clearTraceDir(options: { traces: string; image: string; init: string; name: string; labels: Record<string, string> }): Promise<void> {
   const clearer = await createContainer({
-    image: ref,
-    name: session.name('clear-traces'),
-    labels: session.labels,
+    image: options.image,
+    name: options.name,
+    labels: options.labels,
     entrypoint: ['/.slimify-init', '--clear', TRACE_DIR],
     cmd: [],
     user: '0',
     noNetwork: true,
     mounts: [
-      { source: { bind: init }, target: '/.slimify-init', readOnly: true },
-      { source: { bind: traces }, target: TRACE_DIR, readOnly: false },
+      { source: { bind: options.init }, target: '/.slimify-init', readOnly: true },
+      { source: { bind: options.traces }, target: TRACE_DIR, readOnly: false },
     ],
   });
   try {

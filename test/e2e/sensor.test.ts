@@ -1,6 +1,7 @@
 // The sensor on the real engine: it needs nothing from the image (no shell, no libc), and the
 // traced container gets SYS_PTRACE and nothing more (never privileged).
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -126,6 +127,24 @@ describe('the sensor', () => {
     expect(readdirSync(temp)).toEqual([]);
     expect(await docker(['ps', '-aq', '--filter', 'label=slimify.owner=slimify'])).toBe('');
   }, 180_000);
+
+  it.skipIf(process.getuid?.() !== 0)("slimify clean clears what a root app left in a killed build's trace dir (needs root for setpriv)", async () => {
+    const temp = join(work, 'clean-tmp');
+    const session = randomBytes(6).toString('hex');
+    // pid 2^22 + 1 is above pid_max's largest value: the build that made it is gone
+    const dir = join(temp, `slimify-${session}-4194305-sensor-Ab12Cd`);
+    const evil = join(dir, 'traces', 'evil');
+    mkdirSync(evil, { recursive: true });
+    writeFileSync(join(evil, 'f'), 'x\n');
+    chownSync(join(evil, 'f'), 1234, 1234);
+    chownSync(evil, 1234, 1234);
+    const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+    const result = await execa('setpriv', ['--inh-caps=-all', '--bounding-set=-all', 'node', cli, 'clean', '--session', session], { reject: false, all: true, env: { TMPDIR: temp, CI: 'true' } });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain(`removed temp dir ${dir}`);
+    expect(existsSync(dir)).toBe(false);
+    expect(await docker(['ps', '-aq', '--filter', `label=slimify.session=${session}`])).toBe('');
+  }, 120_000);
 
   it('refuses an unknown SLIMIFY_SENSOR_MOUNT', async () => {
     const result = await slimify(['build', 'slimify-fixtures/static-bin:latest', '--tag', `slimify-test/never.slim:${testSession}`], { env: { SLIMIFY_SENSOR_MOUNT: 'nfs' } });
