@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LABEL_OWNER, LABEL_SESSION, anyImageId } from '../engine/engine.js';
 import { type Leftover, findLeftovers, leftoverTempDirs } from '../engine/leftovers.js';
-import { initPath } from '../sensor/bundle.js';
 import { clearTraceDir } from '../sensor/sensor-mounts.js';
 import { SlimifyError, isSlimifyError } from '../errors.js';
 import { info, warn } from '../util/log.js';
@@ -29,11 +27,11 @@ export function registerClean(program: Command): void {
       }
       let leftovers: Leftover[];
       try {
-        leftovers = await findLeftovers(flags);
+        leftovers = await findLeftovers({ ...flags, clear: clearKilledTraces });
       } catch (error) {
         if (!isSlimifyError(error) || error.code !== 'engine-unreachable') throw error;
         // the temp dirs can go even when the engine is away; its objects wait for the next clean
-        await removeAll(await leftoverTempDirs(flags), flags.dryRun);
+        await removeAll(await leftoverTempDirs({ ...flags, clear: clearKilledTraces }), flags.dryRun);
         throw error;
       }
       const removed = await removeAll(leftovers, flags.dryRun);
@@ -57,7 +55,7 @@ async function removeAll(leftovers: Leftover[], dryRun: boolean): Promise<number
       continue;
     }
     try {
-      await item.remove().catch((error: unknown) => clearThenRemove(item, error));
+      await item.remove();
       process.stdout.write(`removed ${what}\n`);
       removed++;
     } catch (error) {
@@ -74,20 +72,16 @@ async function removeAll(leftovers: Leftover[], dryRun: boolean): Promise<number
 /**
  * A killed build's sensor dir may hold, in its bound trace dir, files an app running as root
  * left there, which this process (when not root) may not remove: the engine clears them, as the
- * build itself would have (see clearTraceDir), and the removal is tried again.
+ * build itself would have (see clearTraceDir). Any image the engine has will do.
  */
-async function clearThenRemove(item: Leftover, error: unknown): Promise<void> {
-  const code = (error as { code?: string }).code;
-  const traces = join(item.name, 'traces');
-  if (item.kind !== 'temp dir' || (code !== 'EACCES' && code !== 'EPERM') || !existsSync(traces)) throw error;
-  const image = await anyImageId();
-  if (!image) throw error;
-  await clearTraceDir({
+async function clearKilledTraces(dir: string, session: string): Promise<boolean> {
+  const traces = join(dir, 'traces');
+  const image = existsSync(traces) ? await anyImageId() : undefined;
+  if (!image) return false;
+  return clearTraceDir({
     traces,
     image,
-    init: initPath(),
-    name: `slimify-${item.session}-clear-traces-${randomBytes(3).toString('hex')}`,
-    labels: { [LABEL_OWNER]: 'slimify', [LABEL_SESSION]: item.session },
+    name: `slimify-${session}-clear-traces-${randomBytes(3).toString('hex')}`,
+    labels: { [LABEL_OWNER]: 'slimify', [LABEL_SESSION]: session },
   });
-  await rm(item.name, { recursive: true, force: true });
 }

@@ -3,12 +3,13 @@
  * named `slimify-<session>-<pid>-...` whose process is gone. Resources of a slimify process that
  * is still running on this host are left alone (they are not leftovers yet) unless forced.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type OwnedResource, listOwned, removeVolume } from './engine.js';
 import { removeContainerById } from './container.js';
 import { MEMORY_DIR, TEMP_DIR_PATTERN } from './session.js';
+import { removeDir } from '../util/remove-dir.js';
 
 export interface Leftover {
   kind: 'container' | 'volume' | 'temp dir';
@@ -40,14 +41,21 @@ function fromResource(resource: OwnedResource, force: boolean): Leftover {
   };
 }
 
+export interface LeftoverOptions {
+  session?: string;
+  force: boolean;
+  /** empties, through the engine, a temp dir this process may not (see removeDir); false when it cannot */
+  clear?: (dir: string, session: string) => Promise<boolean>;
+}
+
 /** slimify's temp dirs in the temp directory ($TMPDIR) and in shared memory, of all sessions or one. */
-export async function leftoverTempDirs(options: { session?: string; force: boolean }): Promise<Leftover[]> {
+export async function leftoverTempDirs(options: LeftoverOptions): Promise<Leftover[]> {
   const found: Leftover[] = [];
   for (const root of new Set([tmpdir(), MEMORY_DIR])) found.push(...(await tempDirsIn(root, options)));
   return found;
 }
 
-async function tempDirsIn(root: string, options: { session?: string; force: boolean }): Promise<Leftover[]> {
+async function tempDirsIn(root: string, options: LeftoverOptions): Promise<Leftover[]> {
   const names = await readdir(root).catch(() => [] as string[]);
   const found: Leftover[] = [];
   for (const name of names.sort()) {
@@ -60,14 +68,14 @@ async function tempDirsIn(root: string, options: { session?: string; force: bool
       name: path,
       session: match[1]!,
       skipped: !options.force && running(pid, undefined) ? `slimify process ${pid} is still running (--force removes it anyway)` : undefined,
-      remove: () => rm(path, { recursive: true, force: true }),
+      remove: () => removeDir(path, options.clear && (() => options.clear!(path, match[1]!))),
     });
   }
   return found;
 }
 
 /** Every leftover, containers first (they hold the volumes). */
-export async function findLeftovers(options: { session?: string; force: boolean }): Promise<Leftover[]> {
+export async function findLeftovers(options: LeftoverOptions): Promise<Leftover[]> {
   const owned = await listOwned(options.session);
   const order = { container: 0, volume: 1 };
   owned.sort((a, b) => order[a.kind] - order[b.kind] || a.name.localeCompare(b.name));

@@ -6,7 +6,7 @@
  * for after it began is refused, so a stage racing with Ctrl-C cannot leave debris behind.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlimifyError } from '../errors.js';
@@ -14,6 +14,7 @@ import { diskError } from '../util/disk-error.js';
 import { LABEL_HOST, LABEL_OWNER, LABEL_PID, LABEL_SESSION, createVolume, removeVolume } from './engine.js';
 import { type ContainerHandle, type ContainerSpec, createContainer, removeContainerById } from './container.js';
 import { debug, warn } from '../util/log.js';
+import { removeDir } from '../util/remove-dir.js';
 
 /** Shared memory (a tmpfs on Linux): where a small image's copy goes (see copyDirectory); `slimify clean` looks here too. */
 export const MEMORY_DIR = '/dev/shm';
@@ -27,7 +28,7 @@ export class Session {
   private readonly volumes = new Set<string>();
   private readonly tempDirs = new Set<string>();
   /** temp dirs bind-mounted into containers, removed after them, with what clears them when slimify cannot */
-  private readonly mountedDirs = new Map<string, (() => Promise<void>) | undefined>();
+  private readonly mountedDirs = new Map<string, (() => Promise<boolean>) | undefined>();
   /** creations the engine has not answered yet: disposal waits for them, then removes what they made */
   private readonly pending = new Set<Promise<unknown>>();
   /** containers being removed in the background (discardContainer) */
@@ -113,10 +114,10 @@ export class Session {
   /**
    * A temp dir in `parent` (TMPDIR by default). One that containers `mount` goes only once they
    * are gone: a running container could still write into it while it is being removed. What
-   * they wrote as root, slimify (when not root) may not be allowed to remove: then `clear` is
-   * called, and the removal tried again.
+   * they wrote as root, slimify (when not root) may not be allowed to remove: see removeDir for
+   * `clear`.
    */
-  async tempDir(purpose: string, parent = tmpdir(), options: { mounted?: boolean; clear?: () => Promise<void> } = {}): Promise<string> {
+  async tempDir(purpose: string, parent = tmpdir(), options: { mounted?: boolean; clear?: () => Promise<boolean> } = {}): Promise<string> {
     if (this.disposing) throw this.closed(`a temp dir for ${purpose}`);
     const dir = await this.creating(
       mkdtemp(join(parent, `slimify-${this.id}-${process.pid}-${purpose}-`)).then(
@@ -144,19 +145,12 @@ export class Session {
     const failures: string[] = [];
     const failed = (what: string) => (e: unknown) => failures.push(`${what}: ${(e as Error).message ?? String(e)}`);
     await Promise.allSettled([...this.pending]);
-    const removeDir = async (dir: string, clear?: () => Promise<void>): Promise<void> => {
+    const remove = (dir: string, clear?: () => Promise<boolean>) => {
       debug(`cleanup: ${dir}`);
-      const remove = () => rm(dir, { recursive: true, force: true });
-      await remove().catch(async (error: unknown) => {
-        const code = (error as { code?: string }).code;
-        if (!clear || (code !== 'EACCES' && code !== 'EPERM')) throw error;
-        debug(`cleanup: ${dir}: ${(error as Error).message}; clearing it through the engine`);
-        await clear();
-        await remove();
-      }).catch(failed(dir));
+      return removeDir(dir, clear).catch(failed(dir));
     };
     // temp dirs no container mounts go while the engine tears containers down
-    const tempDirs = Promise.all([...this.tempDirs].map((dir) => removeDir(dir)));
+    const tempDirs = Promise.all([...this.tempDirs].map((dir) => remove(dir)));
     await Promise.allSettled([...this.removals]);
     // containers before volumes (a volume in use cannot go), each group at once
     await Promise.all(
@@ -165,7 +159,7 @@ export class Session {
         return removeContainerById(id).catch(failed(`container ${id.slice(0, 12)}`));
       }),
     );
-    const mountedDirs = Promise.all([...this.mountedDirs].map(([dir, clear]) => removeDir(dir, clear)));
+    const mountedDirs = Promise.all([...this.mountedDirs].map(([dir, clear]) => remove(dir, clear)));
     await Promise.all(
       [...this.volumes].map((name) => {
         debug(`cleanup: volume ${name}`);

@@ -23,7 +23,7 @@ import { SlimifyError, engineStatus } from '../errors.js';
 import { type MountSource, createContainer } from '../engine/container.js';
 import type { Session } from '../engine/session.js';
 import { debug } from '../util/log.js';
-import { SENSOR_DIR, type SensorBundle, TRACE_DIR, bundleTar } from './bundle.js';
+import { SENSOR_DIR, type SensorBundle, TRACE_DIR, bundleTar, initPath } from './bundle.js';
 
 export interface SensorMounts {
   /** the bundle, mounted read-only at SENSOR_DIR */
@@ -64,8 +64,7 @@ async function bindUnavailable(): Promise<string | undefined> {
 }
 
 async function bindMounts(session: Session, ref: string, bundle: SensorBundle, forced: boolean): Promise<SensorMounts | undefined> {
-  const init = bundle.files.find((file) => file.name === 'init')!.source;
-  const dir = await session.tempDir('sensor', undefined, { mounted: true, clear: () => clearTraces(session, ref, join(dir, 'traces'), init) });
+  const dir = await session.tempDir('sensor', undefined, { mounted: true, clear: () => clearTraceDir({ traces: join(dir, 'traces'), image: ref, name: session.name('clear-traces'), labels: session.labels }) });
   const mountOptions = mountOptionsOf(await realpath(dir), await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''));
   if (mountOptions.includes('noexec')) {
     if (forced) throw new SlimifyError(`SLIMIFY_SENSOR_MOUNT=bind, but ${dir} is on a noexec mount: set TMPDIR to a directory the sensor can run from`, { code: 'usage', stage: 'sensor' });
@@ -118,20 +117,15 @@ async function volumeMounts(session: Session, ref: string, bundle: SensorBundle)
   return mounts;
 }
 
-/** What the engine cleared a trace dir with: a container of this session's, from the run's image. */
-function clearTraces(session: Session, ref: string, traces: string, init: string): Promise<void> {
-  return clearTraceDir({ traces, image: ref, init, name: session.name('clear-traces'), labels: session.labels });
-}
-
 /**
  * Removes everything under the bound trace dir `traces` from inside a container that runs as
- * root (slimify's static init `init`, bound from where slimify has it, in its --clear mode; no
+ * root (slimify's static init, bound from where slimify has it, in its --clear mode; no
  * network). An app running as root may leave files there that slimify, when not root itself,
  * is not allowed to remove. Nothing of `image` runs: it only gives the container a root
  * filesystem. The container carries `labels` (`slimify clean` finds it if this is cut short)
- * and is removed at once.
+ * and is removed at once. Resolves true once the dir is empty (see removeDir).
  */
-export async function clearTraceDir(options: { traces: string; image: string; init: string; name: string; labels: Record<string, string> }): Promise<void> {
+export async function clearTraceDir(options: { traces: string; image: string; name: string; labels: Record<string, string> }): Promise<boolean> {
   const clearer = await createContainer({
     image: options.image,
     name: options.name,
@@ -141,7 +135,7 @@ export async function clearTraceDir(options: { traces: string; image: string; in
     user: '0',
     noNetwork: true,
     mounts: [
-      { source: { bind: options.init }, target: '/.slimify-init', readOnly: true },
+      { source: { bind: initPath() }, target: '/.slimify-init', readOnly: true },
       { source: { bind: options.traces }, target: TRACE_DIR, readOnly: false },
     ],
   });
@@ -152,6 +146,7 @@ export async function clearTraceDir(options: { traces: string; image: string; in
   } finally {
     await clearer.remove();
   }
+  return true;
 }
 
 /** The mounts of a traced container: the bundle read-only (unless it is being filled), the trace files read-write. */
