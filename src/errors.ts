@@ -33,6 +33,7 @@ export type Stage =
   | 'inspect'
   | 'sensor'
   | 'trace'
+  | 'index'
   | 'probe'
   | 'parse'
   | 'closure'

@@ -15,37 +15,23 @@ import { diskError } from '../util/disk-error.js';
 import { MEMORY_DIR } from '../engine/session.js';
 import { debug, formatBytes } from '../util/log.js';
 
-/** Where a regular file's content lies: `size` bytes at `start` of `file`. */
+/** Where a regular file's content lies: `size` bytes at `start` of `file` (a Buffer when the name is not UTF-8). */
 export interface ContentRange {
-  file: string;
+  file: string | Buffer;
   start: number;
   size: number;
 }
 
-export class ExportCopy {
-  constructor(
-    readonly file: string,
-    private readonly index: FsIndex,
-    /** content offset of each regular file, by path */
-    private readonly offsets: ReadonlyMap<string, number>,
-  ) {}
-
+/**
+ * The bytes of the image's files, wherever slimify reads them from: its copy of the export
+ * (ExportCopy), or the image's filesystem where the engine mounted it (MountedCopy).
+ */
+export abstract class PristineCopy {
   /** The content of the regular file at `path` (a hardlink reads as its target); undefined for anything else. */
-  range(path: string): ContentRange | undefined {
-    let entry = this.index.get(path);
-    if (entry?.type === 'hardlink') entry = this.index.get(entry.linkname!);
-    const start = entry?.type === 'file' ? this.offsets.get(entry.path) : undefined;
-    return start === undefined ? undefined : { file: this.file, start, size: entry!.size };
-  }
+  abstract range(path: string): ContentRange | undefined;
 
-  /**
-   * Deletes the copy once nothing will read it again. Deleting a file of the image's size takes a
-   * while on some filesystems (ext4 mounted with discard: 0.1 s for 130 MB here), so a build
-   * does it while the slim image is verified instead of at the end.
-   */
-  remove(): Promise<void> {
-    return rm(this.file, { force: true });
-  }
+  /** Lets go of the bytes once nothing will read them again. */
+  abstract remove(): Promise<void>;
 
   async readElf(path: string): Promise<ElfInfo | undefined> {
     const range = this.range(path);
@@ -71,6 +57,33 @@ export class ExportCopy {
     } finally {
       await source.close();
     }
+  }
+}
+
+export class ExportCopy extends PristineCopy {
+  constructor(
+    readonly file: string,
+    private readonly index: FsIndex,
+    /** content offset of each regular file, by path */
+    private readonly offsets: ReadonlyMap<string, number>,
+  ) {
+    super();
+  }
+
+  range(path: string): ContentRange | undefined {
+    let entry = this.index.get(path);
+    if (entry?.type === 'hardlink') entry = this.index.get(entry.linkname!);
+    const start = entry?.type === 'file' ? this.offsets.get(entry.path) : undefined;
+    return start === undefined ? undefined : { file: this.file, start, size: entry!.size };
+  }
+
+  /**
+   * Deletes the copy. Deleting a file of the image's size takes a while on some filesystems
+   * (ext4 mounted with discard: 0.1 s for 130 MB here), so a build does it while the slim image
+   * is verified instead of at the end.
+   */
+  remove(): Promise<void> {
+    return rm(this.file, { force: true });
   }
 }
 

@@ -5,12 +5,34 @@
  */
 import { join } from 'node:path';
 import type { Session } from '../engine/session.js';
-import { ExportCopy } from './export-copy.js';
-import { type IndexResult, indexFilesystem } from './index-filesystem.js';
+import { SlimifyError } from '../errors.js';
+import type { Header } from 'tar-stream';
+import type { FsIndex } from '../closure/fs-index.js';
+import { ExportCopy, type PristineCopy } from './export-copy.js';
+import { indexFilesystem } from './index-filesystem.js';
 
-export interface PristineFilesystem extends IndexResult {
+export interface PristineFilesystem {
+  index: FsIndex;
+  /** original tar headers of the entries an FsEntry cannot describe byte for byte (see IndexResult) */
+  headers: Map<string, Header>;
+  /** bytes of regular-file content in the image */
+  bytes: number;
+  files: number;
+  /** entries refused because their names escape the root (the export only) */
+  refused: string[];
   /** the bytes of every file, when a copy was asked for */
-  copy?: ExportCopy;
+  copy?: PristineCopy;
+  /** where it was read: the export, or where the engine mounts it (mounted-filesystem.ts) */
+  via: 'export' | 'mount';
+}
+
+export type ReadWay = 'auto' | 'mount' | 'export';
+
+/** SLIMIFY_READ: how a build reads the image's filesystem (auto: where the engine mounts it when it can, else the export). */
+export function requestedReadWay(): ReadWay {
+  const value = process.env.SLIMIFY_READ ?? 'auto';
+  if (value === 'auto' || value === 'mount' || value === 'export') return value;
+  throw new SlimifyError(`SLIMIFY_READ is ${JSON.stringify(value)}: expected auto, mount or export`, { code: 'usage', stage: 'index' });
 }
 
 export interface ReadOptions {
@@ -33,7 +55,7 @@ export async function readPristine(session: Session, ref: string, options: ReadO
   });
   try {
     const indexed = await indexFilesystem(await container.export(), { copyTo, onProgress: options.onProgress });
-    return { ...indexed, copy: copyTo ? new ExportCopy(copyTo, indexed.index, indexed.offsets) : undefined };
+    return { ...indexed, copy: copyTo ? new ExportCopy(copyTo, indexed.index, indexed.offsets) : undefined, via: 'export' };
   } finally {
     session.discardContainer(container.id);
   }

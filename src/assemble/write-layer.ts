@@ -34,7 +34,7 @@ export interface LayerPlan {
   contentBytes: number;
 }
 
-const TAR_TYPES: Record<FsEntry['type'], Header['type']> = {
+export const TAR_TYPES: Record<FsEntry['type'], Header['type']> = {
   file: 'file',
   directory: 'directory',
   symlink: 'symlink',

@@ -6,12 +6,13 @@
  */
 import { type Readable, Transform, pipeline } from 'node:stream';
 import { computeClosure } from '../closure/closure.js';
-import { type ImageInfo, engineArchitecture, inspectImage, loadImage, pingEngine, removeImage } from '../engine/engine.js';
+import { type ImageInfo, engineFacts, inspectImage, loadImage, pingEngine, removeImage } from '../engine/engine.js';
 import { Session } from '../engine/session.js';
 import { SlimifyError } from '../errors.js';
 import { copyDirectory, ensureRoom } from '../assemble/export-copy.js';
 import { imageArchive, slimConfig } from '../assemble/image-archive.js';
-import { readPristine } from '../assemble/pristine-source.js';
+import { type PristineFilesystem, readPristine, requestedReadWay } from '../assemble/pristine-source.js';
+import { mountUnavailable, readMounted } from '../assemble/mounted-filesystem.js';
 import { layerStream, planLayer } from '../assemble/write-layer.js';
 import type { Probe } from '../probes/probe.js';
 import { probeFailure } from '../probes/run-probes.js';
@@ -23,7 +24,7 @@ import type { TraceSummary } from '../trace/trace-summary.js';
 import { type MissingPath, includeFlags, mergeMissing, pathsMissingFromSlim, pathsUsedButNotKept } from '../verify/missing-paths.js';
 import { type Verification, type VerifyInput, referenceRun, traceOriginal, traceSlim, verifySlim } from '../verify/verify-slim.js';
 import { onInterrupt } from '../util/interrupt.js';
-import { Progress, formatBytes, info, warn } from '../util/log.js';
+import { Progress, debug, formatBytes, info, warn } from '../util/log.js';
 import { VERSION } from '../version.js';
 import { outputTag as outputTagFor, parseRef } from './image-ref.js';
 import { checkTarget, inspectOrPull } from './build-checks.js';
@@ -83,21 +84,31 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     const image = options.inspected ?? (await stage('inspect', 'inspecting image', () => inspectOrPull(options)));
     const replaced = await checkTarget(options, image, outputTag);
 
-    const copyDir = await copyDirectory(image.size);
-    await ensureRoom(copyDir, image.size);
-    // the image's filesystem is read (and copied, see copyDirectory) from now on, while the sensor
-    // is set up and the app traced: nothing before the closure needs it, and it is the longest stage
-    const reading = stage(
-      'index',
-      'reading the image filesystem',
-      (progress) => readPristine(session, image.id, { copy: copyDir, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) }),
-      (r) => `${r.index.size} entries, ${formatBytes(r.bytes)}`,
-      true,
-    );
-    // awaited after the trace; a failure of the trace first must not leave it unhandled
-    reading.catch(() => undefined);
+    // the image's filesystem is read from now on, while the sensor is set up and the app traced:
+    // nothing before the closure needs it. Where the engine mounts it when it can (see
+    // mounted-filesystem.ts), else a copy of the export, which starts at once: it is the longest stage.
+    const readWay = requestedReadWay();
+    const engine = await engineFacts();
+    const mountReason = readWay === 'export' ? 'SLIMIFY_READ=export' : mountUnavailable(image, { uid: process.getuid?.(), dockerHost: process.env.DOCKER_HOST, userns: engine.userns });
+    if (readWay === 'mount' && mountReason) throw new SlimifyError(`SLIMIFY_READ=mount, but ${mountReason}`, { code: 'usage', stage: 'index' });
+    let exportReason = mountReason;
+    const readStage = (read: (progress: Progress) => Promise<PristineFilesystem>) =>
+      stage('index', 'reading the image filesystem', read, (r) => `${r.index.size} entries, ${formatBytes(r.bytes)} (${r.via === 'mount' ? 'where the engine mounts it' : 'exported'})`, true);
+    const exported = async (progress: Progress) => {
+      const copyDir = await copyDirectory(image.size);
+      await ensureRoom(copyDir, image.size);
+      return readPristine(session, image.id, { copy: copyDir, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) });
+    };
+    let reading: Promise<PristineFilesystem> | undefined;
+    if (mountReason) {
+      debug(`reading the image filesystem through docker export: ${mountReason}`);
+      // the room check fails the build before the trace, not after it
+      await ensureRoom(await copyDirectory(image.size), image.size);
+      reading = readStage(exported);
+      // awaited after the trace; a failure of the trace first must not leave it unhandled
+      reading.catch(() => undefined);
+    }
     const bundle = await bundling;
-    const engineArch = await engineArchitecture();
     if (image.architecture && image.architecture !== bundle.architecture) {
       throw new SlimifyError(`image ${options.image} is for ${image.architecture}, but the sensor (this machine's strace) is for ${bundle.architecture}: build on a ${image.architecture} machine, or point DOCKER_HOST at an engine on one`, {
         code: 'usage',
@@ -105,10 +116,22 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
         image: options.image,
       });
     }
-    if (engineArch && !['x86_64', 'amd64'].includes(engineArch) && bundle.architecture === 'amd64') {
-      throw new SlimifyError(`the engine runs on ${engineArch}, but the sensor is built for ${bundle.architecture}`, { code: 'usage', stage: 'sensor' });
+    if (engine.architecture && !['x86_64', 'amd64'].includes(engine.architecture) && bundle.architecture === 'amd64') {
+      throw new SlimifyError(`the engine runs on ${engine.architecture}, but the sensor is built for ${bundle.architecture}`, { code: 'usage', stage: 'sensor' });
     }
     const mounts = await stage('sensor', 'preparing the sensor', () => prepareSensorMounts(session, image.id, bundle));
+    if (!reading) {
+      reading = readStage((progress) =>
+        readMounted(session, image, mounts.sensor, (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`)).catch((error: unknown) => {
+          if (session.closing) throw error;
+          if (readWay === 'mount') throw new SlimifyError(`SLIMIFY_READ=mount, but reading the image where the engine mounts it failed: ${(error as Error).message}`, { stage: 'index', cause: error });
+          exportReason = `reading it where the engine mounts it failed: ${(error as Error).message}`;
+          debug(`reading the image filesystem through docker export: ${exportReason}`);
+          return exported(progress);
+        }),
+      );
+      reading.catch(() => undefined);
+    }
 
     const sensor = { mounts, loader: usesLoader(bundle), seccomp: seccompFilterFor(image.config.User) };
     // an app without ports that exits at once (a CLI tool) would take its container with it: hold it up for --exec
@@ -260,6 +283,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
         output: { tag: outputTag, id: slim.id, size: slim.size, layerDigest: layer.diffId },
         ratio: slim.size > 0 ? image.size / slim.size : 0,
         files: { original: indexed.files, kept: countKeptFiles(exclusion.keep, indexed.index), entriesKept: layer.entries },
+        filesystem: { via: indexed.via, reason: indexed.via === 'export' ? exportReason : undefined },
         probeDefinitions: options.probes.map(probeDefinition),
         verifyProbeDefinitions: options.verifyProbes.map(probeDefinition),
         probes: traced.probes.outcomes,

@@ -22,7 +22,7 @@ export interface FileByteSource extends ByteSource, AsyncDisposable {
  * A byte source over a file on disk, or over `size` bytes at `start` of it; close it (or
  * `await using` it) when done.
  */
-export async function fileByteSource(path: string, range?: { start: number; size: number }): Promise<FileByteSource> {
+export async function fileByteSource(path: string | Buffer, range?: { start: number; size: number }): Promise<FileByteSource> {
   const handle = await open(path, 'r');
   try {
     const start = range?.start ?? 0;

@@ -100,9 +100,15 @@ export async function pingEngine(timeoutMs = 5000): Promise<void> {
   await call('ping', (docker) => Promise.race([docker.ping(), timer]));
 }
 
-export async function engineArchitecture(): Promise<string> {
-  const info = await call('info', (docker) => docker.info());
-  return String((info as { Architecture?: string }).Architecture ?? '');
+export interface EngineFacts {
+  architecture: string;
+  /** the engine remaps user ids (userns-remap): its stored files are owned by shifted ids */
+  userns: boolean;
+}
+
+export async function engineFacts(): Promise<EngineFacts> {
+  const info = (await call('info', (docker) => docker.info())) as { Architecture?: string; SecurityOptions?: string[] };
+  return { architecture: String(info.Architecture ?? ''), userns: (info.SecurityOptions ?? []).some((o) => o.includes('name=userns')) };
 }
 
 /** The id of some image the engine has (for a container whose image does not matter), if any. */

@@ -55,6 +55,11 @@ export class Session {
     return new SlimifyError(`the run was interrupted while creating ${what}`, { code: 'interrupted' });
   }
 
+  /** Whether dispose() has begun (Ctrl-C, or the end of the run): nothing new may start. */
+  get closing(): boolean {
+    return this.disposing !== undefined;
+  }
+
   /** Creates a container that belongs to this session (its labels, removed by dispose). */
   async container(spec: Omit<ContainerSpec, 'labels' | 'name'> & { purpose: string }): Promise<ContainerHandle> {
     if (this.disposing) throw this.closed(`the ${spec.purpose} container`);

@@ -20,6 +20,8 @@ export interface BuildReport {
   /** original size / slim size */
   ratio: number;
   files: { original: number; kept: number; entriesKept: number };
+  /** how the image's filesystem was read: where the engine mounts it, or exported (and why) */
+  filesystem: { via: 'mount' | 'export'; reason?: string };
   /** the probes as defined (request bodies as text) */
   probeDefinitions: Array<Omit<Probe, 'body'> & { body?: string }>;
   probes: ProbeOutcome[];

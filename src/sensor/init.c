@@ -19,6 +19,14 @@
  * entered) and exits: run as root in a container, it clears a bound trace dir of what an app
  * running as root left there, which slimify itself, not being root, could not remove.
  *
+ * `init --pause` does nothing until a signal asks it to stop: the process of a container that
+ * only holds the image's filesystem mounted, so slimify can read it where the engine mounted it.
+ *
+ * `init --capabilities` runs on the host, not in a container: for each NUL-terminated path read
+ * from stdin that has file capabilities (the security.capability xattr, the one xattr
+ * `docker export` carries), it writes the value in hex, a tab, the path and a NUL. Node has no
+ * call for extended attributes.
+ *
  * Built statically so it runs in any image (no shell, no libc needed).
  */
 #define _GNU_SOURCE
@@ -30,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,6 +124,36 @@ static int clear(const char *dir) {
   return clear_failed;
 }
 
+static int pause_until_signal(void) {
+  sigset_t all;
+  sigfillset(&all);
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    signal(sig, on_signal);
+  }
+  sigprocmask(SIG_BLOCK, &all, NULL);
+  for (;;) {
+    int sig = sigwaitinfo(&all, NULL);
+    if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) return 0;
+  }
+}
+
+static int print_capabilities(void) {
+  char *path = NULL;
+  size_t room = 0;
+  unsigned char value[1024];
+  ssize_t length;
+  while ((length = getdelim(&path, &room, '\0', stdin)) > 0) {
+    if (path[length - 1] != '\0') break; /* a last path without its NUL: input cut short */
+    ssize_t size = lgetxattr(path, "security.capability", value, sizeof value);
+    if (size < 0) continue;
+    for (ssize_t i = 0; i < size; i++) printf("%02x", value[i]);
+    printf("\t%s%c", path, 0);
+  }
+  free(path);
+  return fflush(stdout) == 0 && !ferror(stdin) ? 0 : 1;
+}
+
 static int exit_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -123,6 +162,8 @@ static int exit_status(int status) {
 
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "--clear") == 0) return clear(argv[2]);
+  if (argc == 2 && strcmp(argv[1], "--pause") == 0) return pause_until_signal();
+  if (argc == 2 && strcmp(argv[1], "--capabilities") == 0) return print_capabilities();
   int hold = 0, untraced = 0;
   while (argc > 1 && strncmp(argv[1], "--", 2) == 0) {
     if (strcmp(argv[1], "--hold") == 0) hold = 1;
@@ -132,7 +173,7 @@ int main(int argc, char **argv) {
     argc--;
   }
   if (argc < 2) {
-    fprintf(stderr, "slimify-init: usage: init [--hold] [--untraced] COMMAND [ARGS...] | init --clear DIR\n");
+    fprintf(stderr, "slimify-init: usage: init [--hold] [--untraced] COMMAND [ARGS...] | init --clear DIR | init --pause | init --capabilities\n");
     return 2;
   }
   sigset_t all, previous;

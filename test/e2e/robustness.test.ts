@@ -271,7 +271,8 @@ describe('a disk without room', () => {
   it('exits 9 before anything runs when TMPDIR cannot hold a copy of the image, saying how much it needs', async (context) => {
     if (!(await mount(small, 4 * 1024 * 1024))) context.skip();
     const tag = testTag('no-room');
-    const r = await run(['build', STATIC, '--tag', tag], { env: { TMPDIR: small }, image: STATIC, temp: small });
+    // the copy is made when the image is read through docker export (read where the engine mounts it, nothing is copied)
+    const r = await run(['build', STATIC, '--tag', tag], { env: { TMPDIR: small, SLIMIFY_READ: 'export' }, image: STATIC, temp: small });
     expect(r.exitCode, r.output).toBe(9);
     expect(r.output).toMatch(new RegExp(`keeps a copy of the image's filesystem while it works \\(about [0-9.]+ MB\\), and ${small} has [0-9.]+ [kM]B free`));
     expect(r.output).toContain('set TMPDIR to a directory on a disk with more room');

@@ -1,0 +1,209 @@
+// The modules under test come from dist/: the static init they run lives there (npm run build).
+// Reading an image where the engine mounts it must give what its export gives: the same index
+// (every entry's type, mode, owner, size, time, link target and content kind) and, for a layer
+// of every path, the same bytes. Checked on a fixture, on an imported image of odd entries
+// (hardlinks, file capabilities, names that are not UTF-8, devices, a FIFO, setuid bits, long
+// names) and on an image whose later layer deletes files and replaces a directory (whiteouts,
+// an opaque directory), which the union mount resolves and the export has resolved too.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Header } from 'tar-stream';
+import { readMounted } from '../../dist/assemble/mounted-filesystem.js';
+import { type PristineFilesystem, readPristine } from '../../dist/assemble/pristine-source.js';
+import { blockPadding } from '../../src/assemble/pax-records.js';
+import { END_OF_ARCHIVE, headerBlocks } from '../../src/assemble/tar-header.js';
+import { layerStream, planLayer } from '../../dist/assemble/write-layer.js';
+import { inspectImage } from '../../dist/engine/engine.js';
+import { Session } from '../../dist/engine/session.js';
+import { initPath, prepareBundle } from '../../dist/sensor/bundle.js';
+import { type SensorMounts, prepareSensorMounts } from '../../dist/sensor/sensor-mounts.js';
+import { engineObjects, fixture, probeFileFor, removeImages, removeTestContainers, slimify, testSession } from './support.js';
+import { buildImage, testTag } from './robustness-support.js';
+
+const root = process.getuid?.() === 0;
+const odd = testTag('mount-odd');
+const layered = testTag('mount-layered');
+/** cap_net_raw+ep, as setcap writes it (VFS_CAP_REVISION_2) */
+const CAPABILITY = Buffer.from('0100000200200000000000000000000000000000', 'hex');
+const LATIN1_NAME = Buffer.from('caf\xe9', 'latin1').toString('latin1');
+const UTF8_NAME = Buffer.from('naïve.txt', 'utf8').toString('latin1');
+const LONG = `long/${'n'.repeat(90)}/${'m'.repeat(60)}.txt`;
+
+function oddTar(): Buffer {
+  const parts: Buffer[] = [];
+  const entry = (header: Partial<Header> & Pick<Header, 'name'>, content: Buffer | string = '') => {
+    const body = Buffer.from(content);
+    parts.push(headerBlocks({ type: 'file', mode: 0o644, uid: 1234, gid: 4321, size: body.length, mtime: new Date(1_600_000_000_000), linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0, ...header }), body, blockPadding(body.length));
+  };
+  entry({ name: 'bin', type: 'directory', mode: 0o755 });
+  entry({ name: 'bin/tool', mode: 0o755 }, readFileSync(initPath()));
+  // not linked: docker import chowns each hardlink, and a chown clears file capabilities
+  entry({ name: 'bin/capable', mode: 0o755, pax: { 'SCHILY.xattr.security.capability': CAPABILITY.toString('latin1') } }, 'capable\n');
+  entry({ name: 'bin/tool-link', type: 'link', linkname: 'bin/tool', mode: 0o755 }); // a link's mode is its target's: applied on import
+  entry({ name: 'bin/tool-link2', type: 'link', linkname: 'bin/tool', mode: 0o755 });
+  entry({ name: 'run.sh', mode: 0o755 }, '#!/bin/sh -e\necho hi\n');
+  entry({ name: LATIN1_NAME }, 'latin1 name\n');
+  entry({ name: UTF8_NAME }, 'utf-8 name\n');
+  entry({ name: 'to-cafe', type: 'symlink', linkname: LATIN1_NAME, mode: 0o777 });
+  entry({ name: 'dev', type: 'directory', mode: 0o755 });
+  entry({ name: 'dev/null-ish', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 });
+  entry({ name: 'dev/loop-ish', type: 'block-device', devmajor: 7, devminor: 0, mode: 0o660 });
+  entry({ name: 'pipe', type: 'fifo', mode: 0o600 });
+  entry({ name: 'suid', mode: 0o4755 }, 'setuid\n');
+  entry({ name: 'scratch', type: 'directory', mode: 0o1777 });
+  entry({ name: 'long', type: 'directory', mode: 0o755 });
+  entry({ name: `long/${'n'.repeat(90)}`, type: 'directory', mode: 0o700 });
+  entry({ name: LONG }, 'long name\n');
+  entry({ name: 'empty' });
+  parts.push(END_OF_ARCHIVE);
+  return Buffer.concat(parts);
+}
+
+let session: Session;
+let sensor: SensorMounts;
+
+beforeAll(async () => {
+  if (!root) return;
+  await execa('docker', ['import', '-', odd], { input: oddTar() });
+  await buildImage(
+    layered,
+    [
+      'FROM slimify-fixtures/base:bookworm',
+      // a whiteout (a deleted dir), an opaque dir (deleted and made again), a hardlink to a
+      // lower layer's file, a device, a FIFO, a name that is not UTF-8
+      `RUN rm -r /usr/share/doc/apt && rm -rf /etc/apt && mkdir /etc/apt && echo new > /etc/apt/only && ln /usr/bin/true /usr/bin/true-hard && chmod 4755 /usr/bin/true-hard && mknod /made-null c 1 3 && mkfifo /made-fifo && echo x > "$(printf '/caf\\351')"`,
+    ].join('\n'),
+  );
+  session = new Session();
+  sensor = await prepareSensorMounts(session, odd, await prepareBundle());
+}, 120_000);
+
+const work = mkdtempSync(join(tmpdir(), 'slimify-mount-test-'));
+const builtTags: string[] = [];
+
+afterAll(async () => {
+  await session?.dispose();
+  await removeTestContainers();
+  await removeImages(layered, odd, ...builtTags);
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** `slimify build` of a fixture with its probe file; the report, or the output when it failed. */
+async function build(name: string, label: string, env: Record<string, string> = {}, wrap: string[] = []) {
+  const f = fixture(name);
+  const tag = `slimify-test/${name}.${label}:${testSession}`;
+  builtTags.push(tag);
+  const probes = join(work, `${name}-probes.json`);
+  writeFileSync(probes, probeFileFor(f));
+  const report = join(work, `${name}-${label}.json`);
+  const args = ['build', f.image, '--tag', tag, '--http-probe-file', probes, '--report', report, '--verbose'];
+  const result = wrap.length ? await execa(wrap[0]!, [...wrap.slice(1), 'node', new URL('../../dist/cli/main.js', import.meta.url).pathname, ...args], { reject: false, all: true, env: { ...env, CI: 'true' } }) : await slimify(args, { env });
+  expect(result.exitCode, result.all).toBe(0);
+  return { output: result.all, report: JSON.parse(readFileSync(report, 'utf8')) };
+}
+
+/** Reads `ref` both ways, hands both to `check`, then lets go of them (the holder container goes). */
+async function bothWays(ref: string, check: (ways: { exported: PristineFilesystem; mounted: PristineFilesystem; created: Date }) => Promise<void>): Promise<void> {
+  const image = (await inspectImage(ref))!;
+  const exported = await readPristine(session, image.id, { copy: await session.tempDir('export-test') });
+  try {
+    const mounted = await readMounted(session, image, sensor.sensor);
+    try {
+      await check({ exported, mounted, created: new Date(image.created) });
+    } finally {
+      await mounted.copy!.remove();
+    }
+  } finally {
+    await exported.copy!.remove();
+  }
+}
+
+/**
+ * The engine's init layer, made anew for each container: files of the same content and mode,
+ * but each container's own times.
+ */
+const INIT_LAYER = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev/console', '/dev', '/dev/pts', '/dev/shm', '/proc', '/sys', '/etc/mtab', '/etc']);
+
+function entries(fs: PristineFilesystem) {
+  return [...fs.index.entries()]
+    .map((e) => (INIT_LAYER.has(e.path) ? { ...e, mtime: 0 } : e))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** The digest of a layer of every path, times clamped to the image's creation as a build clamps them. */
+async function layerDigest(fs: PristineFilesystem, created: Date): Promise<string> {
+  const plan = planLayer({ index: fs.index, headers: fs.headers, content: (path) => fs.copy!.range(path) }, [...fs.index.entries()].map((e) => e.path), { clampMtime: created });
+  const hash = createHash('sha256');
+  await pipeline(layerStream(plan), hash);
+  return hash.digest('hex');
+}
+
+describe.skipIf(!root)('reading the image where the engine mounts it', () => {
+  it.each([['the nginx fixture', 'slimify-fixtures/nginx:latest'], ['an image of odd entries', odd], ['an image with whiteouts and an opaque dir', layered]])('gives what the export gives: %s', async (_what, ref) => {
+    await bothWays(ref, async ({ exported, mounted, created }) => {
+      expect(mounted.via).toBe('mount');
+      expect(entries(mounted)).toEqual(entries(exported));
+      expect(mounted.files).toBe(exported.files);
+      expect(mounted.bytes).toBe(exported.bytes);
+      expect(await layerDigest(mounted, created)).toBe(await layerDigest(exported, created));
+    });
+  }, 120_000);
+
+  it('carries hardlinks, capabilities, odd names and devices', async () => {
+    await bothWays(odd, async ({ mounted }) => {
+      expect(mounted.index.get('/bin/tool-link')).toMatchObject({ type: 'hardlink', linkname: '/bin/tool' });
+      expect(mounted.index.get('/bin/tool')).toMatchObject({ type: 'file', kind: 'elf', uid: 1234, gid: 4321, mode: 0o755 });
+      expect(mounted.index.get('/run.sh')).toMatchObject({ kind: 'script', shebang: '/bin/sh -e' });
+      expect(Buffer.from(mounted.headers.get('/bin/capable')!.pax!['SCHILY.xattr.security.capability']!, 'latin1')).toEqual(CAPABILITY);
+      expect(mounted.headers.get('/dev/null-ish')).toMatchObject({ devmajor: 1, devminor: 3 });
+      expect(mounted.headers.get('/caf\xe9')?.name).toBe(LATIN1_NAME);
+      expect(mounted.index.get('/suid')?.mode).toBe(0o4755);
+    });
+  }, 120_000);
+
+  it('leaves no container once the copy is removed', async () => {
+    await bothWays(odd, async () => undefined);
+    await session.removed();
+    const labelled = await engineObjects();
+    const holders = await execa('docker', ['ps', '-aq', '--filter', 'label=slimify.session']);
+    expect(holders.stdout.trim(), JSON.stringify(labelled)).toBe('');
+  }, 120_000);
+
+  it.each(['static-bin', 'nginx'])('builds the same slim image of %s either way', async (name) => {
+    const mounted = await build(name, 'mounted');
+    const exported = await build(name, 'exported', { SLIMIFY_READ: 'export' });
+    expect(mounted.report.filesystem).toEqual({ via: 'mount' });
+    expect(exported.report.filesystem).toEqual({ via: 'export', reason: 'SLIMIFY_READ=export' });
+    expect(exported.output).toMatch(/reading the image filesystem done .*\(exported\)/);
+    expect(mounted.output).toMatch(/reading the image filesystem done .*\(where the engine mounts it\)/);
+    expect(mounted.report.output.layerDigest).toBe(exported.report.output.layerDigest);
+    expect(mounted.report.kept).toEqual(exported.report.kept);
+  }, 300_000);
+
+  // a private mount namespace with an empty /var/lib/docker: the engine's mounts are out of sight,
+  // as for an engine of another mount namespace (rootless, a VM); slimify exports instead
+  it('falls back to the export when it cannot see where the engine mounts the image', async () => {
+    const hidden = await build('static-bin', 'hidden', {}, ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /var/lib/docker && exec "$@"', 'sh']);
+    expect(hidden.report.filesystem.via).toBe('export');
+    expect(hidden.report.filesystem.reason).toMatch(/^reading it where the engine mounts it failed: /);
+    expect(hidden.report.verification.passed).toBe(true);
+    const { containers } = await engineObjects();
+    expect(containers).toEqual([]);
+  }, 300_000);
+
+  it('refuses an unknown SLIMIFY_READ, and SLIMIFY_READ=mount where it cannot work', async () => {
+    const bad = await slimify(['build', 'slimify-fixtures/static-bin:latest'], { env: { SLIMIFY_READ: 'maybe' } });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.all).toContain('SLIMIFY_READ is "maybe": expected auto, mount or export');
+    const hidden = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /var/lib/docker && exec "$@"', 'sh', 'node', new URL('../../dist/cli/main.js', import.meta.url).pathname, 'build', 'slimify-fixtures/static-bin:latest', '--tag', `slimify-test/forced:${testSession}`], { reject: false, all: true, env: { SLIMIFY_READ: 'mount', CI: 'true' } });
+    builtTags.push(`slimify-test/forced:${testSession}`);
+    expect(hidden.exitCode).not.toBe(0);
+    expect(hidden.all).toMatch(/SLIMIFY_READ=mount, but reading the image where the engine mounts it failed: .*is not the root of the container|SLIMIFY_READ=mount, but reading the image where the engine mounts it failed: ENOENT/);
+    expect((await engineObjects()).containers).toEqual([]);
+  }, 120_000);
+});
