@@ -65,6 +65,7 @@ export function renderMarkdown(run) {
     'The floor runs the app once. slimify runs it twice, by design: traced, then the slim image to verify it. ' +
       '"floor + 2nd run" adds the probes column once more (a second untraced run of the app); the target is measured against the floor alone.',
     '',
+    ...exportWayText(ok),
     '## Tracing overhead: time to the first answer (ms, from container start)',
     '',
     table(['image', 'untraced original', 'traced (readyMs.traced)', 'slim, untraced (readyMs.slim)', 'traced / untraced'],
@@ -93,6 +94,23 @@ export function renderMarkdown(run) {
   }
   parts.push('', '## Targets', '', table(['target', 'measured', 'status'], run.targets.map((t) => [t.target, t.measured, t.met ? 'met' : `MISSED (${t.by})`])));
   return parts.join('\n') + '\n';
+}
+
+/** The export way (runs since the mounted read came in): the same build with SLIMIFY_READ=export, against the same floor. */
+function exportWayText(ok) {
+  const rows = ok.filter((r) => r.exportWay);
+  if (rows.length === 0) return [];
+  return [
+    '## Read where the engine mounts it, or exported',
+    '',
+    'As root with a local engine, slimify reads the image where the engine mounts it and copies only the kept files (`read via` mount); ' +
+      'otherwise it reads the whole image through `docker export`. Each round also builds the image with `SLIMIFY_READ=export`, against the same floor.',
+    '',
+    table(['image', 'read via', 'slimify s', 'overhead', 'export way s (median)', 'overhead', 'every round (export way)'],
+      rows.map((r) => [r.name, r.via, s(r.wallMs), x(r.overhead), s(r.exportWay.wallMs), x(r.exportWay.overhead),
+        r.rounds.filter((round) => round.exportWay).map((round) => x(round.exportWay.overhead)).join(' ')])),
+    '',
+  ];
 }
 
 function scaleText(scale) {

@@ -29,7 +29,8 @@ export function slimifyCommand(fixture, tag, reportFile, probeFile) {
   return args;
 }
 
-export async function runSlimify(fixture, tag, work) {
+/** `env`: added to the build's environment (SLIMIFY_READ=export for the export way). */
+export async function runSlimify(fixture, tag, work, env = {}) {
   const reportFile = join(work, `${fixture.name}.report.json`);
   const timeFile = join(work, `${fixture.name}.time.txt`);
   let probeFile;
@@ -40,7 +41,7 @@ export async function runSlimify(fixture, tag, work) {
   const args = slimifyCommand(fixture, tag, reportFile, probeFile);
   const withTime = existsSync(GNU_TIME);
   const [file, argv] = withTime ? [GNU_TIME, ['-v', '-o', timeFile, process.execPath, ...args]] : [process.execPath, args];
-  const { ms, result } = await timed(() => execa(file, argv, { reject: false, all: true, env: { CI: 'true' } }));
+  const { ms, result } = await timed(() => execa(file, argv, { reject: false, all: true, env: { CI: 'true', ...env } }));
   const report = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, 'utf8')) : undefined;
   return {
     command: ['node', 'dist/cli/main.js', ...args.slice(2)].join(' '),
