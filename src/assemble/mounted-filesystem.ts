@@ -2,8 +2,8 @@
  * The image's pristine filesystem read where the engine mounts it, instead of through
  * `docker export`. A container of the image that runs nothing but slimify's init (`--pause`, no
  * network) makes the engine mount the image's layers, with its own small init layer on top, at
- * the container's MergedDir; slimify walks that directory (lstat, and the first bytes of each
- * regular file) and later reads only the files it keeps. The export reads and copies every byte
+ * the container's MergedDir; slimify walks that directory (its init's `--walk`: lstat, the first
+ * bytes of each regular file, file capabilities) and later reads only the files it keeps. The export reads and copies every byte
  * of the image while the app is traced; this reads a few hundred kB of metadata and the kept
  * files.
  *
@@ -16,14 +16,12 @@
  * What the walk gives is what the export of a container that was never started gives: the
  * mount point the holder container adds (SENSOR_DIR) is left out, names keep their bytes, a
  * hardlink is the later path of the pair in the export's order (each directory sorted by byte
- * value), and file capabilities come with the files (`init --capabilities`), as the export
- * carries them.
+ * value), and file capabilities come with the files, as the export carries them.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Header } from 'tar-stream';
-import { SHEBANG_BUFFER_SIZE, sniffContent } from '../closure/file-kind.js';
+import { sniffContent } from '../closure/file-kind.js';
 import { type FsEntry, type FsEntryType, FsIndex } from '../closure/fs-index.js';
 import type { MountSource } from '../engine/container.js';
 import type { ImageInfo } from '../engine/engine.js';
@@ -49,7 +47,7 @@ export function mountUnavailable(image: ImageInfo, facts: { uid?: number; docker
   return undefined;
 }
 
-export async function readMounted(session: Session, image: ImageInfo, sensor: MountSource, onProgress?: (bytes: number, entries: number) => void): Promise<PristineFilesystem> {
+export async function readMounted(session: Session, image: ImageInfo, sensor: MountSource): Promise<PristineFilesystem> {
   const holder = await session.container({
     image: image.id,
     purpose: 'mount',
@@ -66,7 +64,7 @@ export async function readMounted(session: Session, image: ImageInfo, sensor: Mo
     const merged = (info.GraphDriver as { Data?: Record<string, string> } | undefined)?.Data?.MergedDir;
     if (!merged) throw new Error(`the engine gives no MergedDir for container ${holder.id.slice(0, 12)}`);
     await sameDirectory(merged, `/proc/${info.State.Pid}/root`);
-    const walked = await walkFilesystem(merged, onProgress);
+    const walked = await walkFilesystem(merged);
     return { ...walked, refused: [], copy: new MountedCopy(walked.index, walked.hostPaths, () => session.discardContainer(holder.id)), via: 'mount' };
   } catch (error) {
     session.discardContainer(holder.id);
@@ -90,98 +88,117 @@ export interface WalkResult {
 }
 
 /**
- * Walks the filesystem under `root` into an FsIndex, as the export would list it: depth first,
- * each directory's names sorted by byte value. The calls are synchronous (a thread-pool round
- * trip per lstat made the walk of nginx's 7,000 entries 1.1 s instead of 0.2 s), and the walk
- * yields to the event loop after each directory, so the probes running meanwhile are not held up.
+ * Lists the filesystem under `root` into an FsIndex, as the export would list it. The walk itself
+ * is slimify's init (`--walk`, see init.c): the same walk in Node took 0.4 s of CPU for nginx's
+ * 7,000 entries, with the app being traced on the other core, against 0.15 s in C; this side
+ * turns its records into entries, hardlinks and the headers the slim layer needs.
  */
-export async function walkFilesystem(root: string, onProgress?: (bytes: number, entries: number) => void): Promise<WalkResult> {
-  const rootBytes = Buffer.from(root);
+export async function walkFilesystem(root: string): Promise<WalkResult> {
+  const listing = await runWalker(root);
+  const rootBytes = Buffer.from(root.replace(/\/+$/, ''));
   const index = new FsIndex();
   const headers = new Map<string, Header>();
   const hostPaths = new Map<string, Buffer>();
-  const firstLink = new Map<number, { path: string; bytes: Buffer }>();
-  const rootStat = lstatSync(rootBytes);
-  const head = Buffer.alloc(SHEBANG_BUFFER_SIZE);
+  const firstLink = new Map<string, { path: string; bytes: Buffer }>();
   let bytes = 0;
   let files = 0;
-  // no entry for the root itself: the export has none either
-
-  const pending: Buffer[] = [Buffer.alloc(0)];
-  while (pending.length > 0) {
-    const dir = pending.pop()!;
-    const names = readdirSync(Buffer.concat([rootBytes, dir]), { encoding: 'buffer' });
-    names.sort(Buffer.compare);
-    const subdirs: Buffer[] = [];
-    for (const name of names) {
-      const relative = Buffer.concat([dir, SLASH, name]);
-      const host = Buffer.concat([rootBytes, relative]);
-      const st = lstatSync(host);
-      const path = pathFromBytes(relative);
-      if (CONTAINER_ONLY.has(path) || (dir.length === 0 && path === SENSOR_DIR)) continue;
-      const type = typeOf(st);
-      if (type === undefined) continue; // a socket: the export leaves them out too
-      const entry = toEntry(path, type, st);
-      const header = tarHeader(latin1(relative), entry);
-      let needsHeader = !isAscii(relative);
-      if (type === 'directory') {
-        // another filesystem mounted here is not the image's; its mount point is
-        if (st.dev === rootStat.dev) subdirs.push(relative);
-      } else if (type === 'symlink') {
-        const target = readlinkSync(host, { encoding: 'buffer' });
-        entry.linkname = pathFromBytes(target);
-        header.linkname = target.toString('latin1');
-        needsHeader ||= !isAscii(target);
-      } else if (type === 'file') {
-        const first = st.nlink > 1 ? firstLink.get(st.ino) : undefined;
-        if (first) {
-          entry.type = 'hardlink';
-          entry.size = 0;
-          entry.linkname = first.path;
-          header.linkname = latin1(first.bytes);
-          needsHeader ||= !isAscii(first.bytes);
-        } else {
-          if (st.nlink > 1) firstLink.set(st.ino, { path, bytes: relative });
-          hostPaths.set(path, host);
-          files++;
-          bytes += entry.size;
-          const found = sniffContent(firstBytes(host, head, Math.min(entry.size, SHEBANG_BUFFER_SIZE)));
-          entry.kind = found.kind;
-          if (found.shebang !== undefined) entry.shebang = found.shebang;
-        }
-      } else if (type === 'char' || type === 'block') {
-        header.devmajor = major(st.rdev);
-        header.devminor = minor(st.rdev);
-        needsHeader = true;
+  for (const record of walkRecords(listing)) {
+    const { relative, type, stats } = record;
+    const path = pathFromBytes(relative);
+    if (type === undefined || CONTAINER_ONLY.has(path) || path === SENSOR_DIR || path.startsWith(`${SENSOR_DIR}/`)) continue;
+    const entry: FsEntry = { path, type, mode: stats.mode, uid: stats.uid, gid: stats.gid, size: type === 'file' ? stats.size : 0, mtime: stats.mtime };
+    const header = tarHeader(latin1(relative), entry);
+    let needsHeader = !isAscii(relative);
+    if (type === 'symlink') {
+      entry.linkname = pathFromBytes(record.linkname);
+      header.linkname = record.linkname.toString('latin1');
+      needsHeader ||= !isAscii(record.linkname);
+    } else if (type === 'file') {
+      const first = stats.nlink > 1 ? firstLink.get(stats.ino) : undefined;
+      if (first) {
+        entry.type = 'hardlink';
+        entry.size = 0;
+        entry.linkname = first.path;
+        header.linkname = latin1(first.bytes);
+        needsHeader ||= !isAscii(first.bytes);
+      } else {
+        if (stats.nlink > 1) firstLink.set(stats.ino, { path, bytes: relative });
+        hostPaths.set(path, Buffer.concat([rootBytes, relative]));
+        files++;
+        bytes += entry.size;
+        const found = sniffContent(record.head);
+        entry.kind = found.kind;
+        if (found.shebang !== undefined) entry.shebang = found.shebang;
       }
-      if (needsHeader) headers.set(path, header);
-      index.add(entry);
+    } else if (type === 'char' || type === 'block') {
+      header.devmajor = stats.major;
+      header.devminor = stats.minor;
+      needsHeader = true;
     }
-    // depth first in name order: the first subdirectory is taken next
-    for (let i = subdirs.length - 1; i >= 0; i--) pending.push(subdirs[i]!);
-    onProgress?.(bytes, index.size);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-
-  for (const [host, value] of await fileCapabilities([...hostPaths.values()])) {
-    const path = pathFromBytes(host.subarray(rootBytes.length));
-    const header = headers.get(path) ?? tarHeader(latin1(host.subarray(rootBytes.length)), index.get(path)!);
-    header.pax = { 'SCHILY.xattr.security.capability': value.toString('latin1') };
-    headers.set(path, header);
+    if (record.capability.length > 0) {
+      header.pax = { 'SCHILY.xattr.security.capability': record.capability.toString('latin1') };
+      needsHeader = true;
+    }
+    if (needsHeader) headers.set(path, header);
+    index.add(entry);
   }
   return { index, headers, hostPaths, bytes, files };
 }
 
-const SLASH = Buffer.from('/');
+const TYPES: Record<string, FsEntryType | undefined> = { f: 'file', d: 'directory', l: 'symlink', c: 'char', b: 'block', p: 'fifo' };
 
-function typeOf(st: Stats): FsEntryType | undefined {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'directory';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isFIFO()) return 'fifo';
-  return undefined;
+export interface WalkRecord {
+  /** the path from the root, with its leading slash, as bytes */
+  relative: Buffer;
+  /** undefined for a socket, which the export leaves out */
+  type: FsEntryType | undefined;
+  stats: { mode: number; uid: number; gid: number; size: number; mtime: number; nlink: number; ino: string; major: number; minor: number };
+  linkname: Buffer;
+  /** the first bytes of a regular file, as many as sniffContent needs */
+  head: Buffer;
+  /** the security.capability xattr, empty when there is none */
+  capability: Buffer;
+}
+
+/** The records of `init --walk` output: five NUL-terminated fields each. */
+export function* walkRecords(listing: Buffer): Generator<WalkRecord> {
+  let at = 0;
+  const field = (): Buffer => {
+    const end = listing.indexOf(0, at);
+    if (end < 0) throw new Error('the walk of the image filesystem was cut short');
+    const value = listing.subarray(at, end);
+    at = end + 1;
+    return value;
+  };
+  while (at < listing.length) {
+    const relative = field();
+    const numbers = field().toString('latin1').split(' ');
+    if (numbers.length !== 10) throw new Error(`unexpected walk record for ${relative.toString()}: ${numbers.join(' ')}`);
+    const [type, mode, uid, gid, size, mtime, nlink, ino, major, minor] = numbers as [string, string, string, string, string, string, string, string, string, string];
+    yield {
+      relative,
+      type: TYPES[type],
+      stats: { mode: parseInt(mode, 8), uid: Number(uid), gid: Number(gid), size: Number(size), mtime: Number(mtime), nlink: Number(nlink), ino, major: Number(major), minor: Number(minor) },
+      linkname: field(),
+      head: Buffer.from(field().toString('latin1'), 'hex'),
+      capability: Buffer.from(field().toString('latin1'), 'hex'),
+    };
+  }
+}
+
+function runWalker(root: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(initPath(), ['--walk', root], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve(Buffer.concat(out));
+      else reject(new Error(`walking ${root} failed (${signal ?? `exit ${code}`}): ${Buffer.concat(err).toString().trim()}`));
+    });
+  });
 }
 
 /**
@@ -193,10 +210,6 @@ function tarHeader(name: string, entry: FsEntry): Header {
   return { name, type: TAR_TYPES[entry.type], mode: entry.mode, uid: entry.uid, gid: entry.gid, size: entry.size, mtime: new Date(entry.mtime * 1000), linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0 };
 }
 
-function toEntry(path: string, type: FsEntryType, st: Stats): FsEntry {
-  return { path, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: type === 'file' ? st.size : 0, mtime: Math.floor(st.mtimeMs / 1000) };
-}
-
 function isAscii(bytes: Buffer): boolean {
   return bytes.every((b) => b < 0x80);
 }
@@ -205,58 +218,6 @@ function isAscii(bytes: Buffer): boolean {
 function latin1(relative: Buffer): string {
   return relative.subarray(1).toString('latin1');
 }
-
-/** Linux's dev_t split (glibc's gnu_dev_major/minor). */
-export function major(dev: number): number {
-  return Number(((BigInt(dev) >> 8n) & 0xfffn) | ((BigInt(dev) >> 32n) & ~0xfffn));
-}
-
-export function minor(dev: number): number {
-  return Number((BigInt(dev) & 0xffn) | ((BigInt(dev) >> 12n) & ~0xffn));
-}
-
-/** The first `length` bytes of the regular file at `path`, read into `buffer`. */
-function firstBytes(path: Buffer, buffer: Buffer, length: number): Buffer {
-  if (length === 0) return buffer.subarray(0, 0);
-  // O_NOFOLLOW: the walk saw a regular file here; O_NONBLOCK: should it have become a FIFO since, do not hang on it
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    return buffer.subarray(0, readSync(fd, buffer, 0, length, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The security.capability xattr of each of `paths` that has one, read by slimify's init (`--capabilities`). */
-export function fileCapabilities(paths: Buffer[]): Promise<Map<Buffer, Buffer>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(initPath(), ['--capabilities'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`reading file capabilities failed (exit ${code}): ${Buffer.concat(err).toString().trim()}`));
-      const byPath = new Map(paths.map((p) => [p.toString('latin1'), p]));
-      const found = new Map<Buffer, Buffer>();
-      const output = Buffer.concat(out);
-      for (let at = 0; at < output.length; ) {
-        const end = output.indexOf(0, at);
-        if (end < 0) break;
-        const tab = output.indexOf(0x09, at);
-        const path = byPath.get(output.subarray(tab + 1, end).toString('latin1'));
-        if (path && tab > at) found.set(path, Buffer.from(output.subarray(at, tab).toString(), 'hex'));
-        at = end + 1;
-      }
-      resolve(found);
-    });
-    child.stdin.on('error', () => undefined); // a child that died early: 'close' tells why
-    child.stdin.end(Buffer.concat(paths.flatMap((p) => [p, NUL])));
-  });
-}
-
-const NUL = Buffer.from([0]);
 
 /** The bytes of the image's files, read from where the engine mounted them while the holder container runs. */
 export class MountedCopy extends PristineCopy {

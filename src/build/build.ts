@@ -122,7 +122,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     const mounts = await stage('sensor', 'preparing the sensor', () => prepareSensorMounts(session, image.id, bundle));
     if (!reading) {
       reading = readStage((progress) =>
-        readMounted(session, image, mounts.sensor, (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`)).catch((error: unknown) => {
+        readMounted(session, image, mounts.sensor).catch((error: unknown) => {
           if (session.closing) throw error;
           if (readWay === 'mount') throw new SlimifyError(`SLIMIFY_READ=mount, but reading the image where the engine mounts it failed: ${(error as Error).message}`, { stage: 'index', cause: error });
           exportReason = `reading it where the engine mounts it failed: ${(error as Error).message}`;

@@ -22,10 +22,15 @@
  * `init --pause` does nothing until a signal asks it to stop: the process of a container that
  * only holds the image's filesystem mounted, so slimify can read it where the engine mounted it.
  *
- * `init --capabilities` runs on the host, not in a container: for each NUL-terminated path read
- * from stdin that has file capabilities (the security.capability xattr, the one xattr
- * `docker export` carries), it writes the value in hex, a tab, the path and a NUL. Node has no
- * call for extended attributes.
+ * `init --walk DIR` runs on the host, not in a container: it lists everything under DIR as the
+ * export of a container lists it (depth first, each directory's names in byte order; other
+ * filesystems mounted below DIR are not entered), one record per entry of five NUL-terminated
+ * fields: the path from DIR ("/etc/passwd"); "TYPE MODE UID GID SIZE MTIME NLINK INO MAJOR
+ * MINOR" (type f d l c b p s, mode in octal); a symlink's target; in hex, the first bytes of a
+ * regular file (up to 256 when it starts with "#!", else 4: enough to tell ELF files and scripts
+ * apart); in hex, the security.capability xattr (file capabilities, the one xattr the export
+ * carries). slimify reads an image where the engine mounts it with it: in C it takes a tenth of
+ * the time the same walk takes in Node, and Node has no call for extended attributes.
  *
  * Built statically so it runs in any image (no shell, no libc needed).
  */
@@ -37,6 +42,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -138,20 +146,111 @@ static int pause_until_signal(void) {
   }
 }
 
-static int print_capabilities(void) {
-  char *path = NULL;
-  size_t room = 0;
-  unsigned char value[1024];
-  ssize_t length;
-  while ((length = getdelim(&path, &room, '\0', stdin)) > 0) {
-    if (path[length - 1] != '\0') break; /* a last path without its NUL: input cut short */
-    ssize_t size = lgetxattr(path, "security.capability", value, sizeof value);
-    if (size < 0) continue;
-    for (ssize_t i = 0; i < size; i++) printf("%02x", value[i]);
-    printf("\t%s%c", path, 0);
+static char walk_path[8192];
+static size_t walk_root_length;
+static dev_t walk_device;
+
+static void put_hex(const unsigned char *bytes, size_t length) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < length; i++) {
+    putchar(digits[bytes[i] >> 4]);
+    putchar(digits[bytes[i] & 15]);
   }
-  free(path);
-  return fflush(stdout) == 0 && !ferror(stdin) ? 0 : 1;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int walk_failure(const char *what) {
+  fprintf(stderr, "slimify-init: cannot %s %s: %s\n", what, walk_path, strerror(errno));
+  return 1;
+}
+
+/* One record for the entry at walk_path (see the comment at the top); 0 when written. */
+static int walk_entry(const struct stat *st) {
+  char type = S_ISREG(st->st_mode) ? 'f' : S_ISDIR(st->st_mode) ? 'd' : S_ISLNK(st->st_mode) ? 'l' : S_ISCHR(st->st_mode) ? 'c' : S_ISBLK(st->st_mode) ? 'b' : S_ISFIFO(st->st_mode) ? 'p' : 's';
+  fputs(walk_path + walk_root_length, stdout);
+  putchar(0);
+  printf("%c %o %u %u %lld %lld %lu %llu %u %u", type, (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid, (unsigned)st->st_gid, (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+         (unsigned long)st->st_nlink, (unsigned long long)st->st_ino, major(st->st_rdev), minor(st->st_rdev));
+  putchar(0);
+  if (type == 'l') {
+    char target[4096];
+    ssize_t length = readlink(walk_path, target, sizeof target);
+    if (length < 0) return walk_failure("read the link");
+    fwrite(target, 1, (size_t)length, stdout);
+  }
+  putchar(0);
+  if (type == 'f' && st->st_size > 0) {
+    unsigned char head[256];
+    int fd = open(walk_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return walk_failure("open");
+    ssize_t length = read(fd, head, sizeof head);
+    close(fd);
+    if (length < 0) return walk_failure("read");
+    put_hex(head, length >= 2 && head[0] == '#' && head[1] == '!' ? (size_t)length : (size_t)(length < 4 ? length : 4));
+  }
+  putchar(0);
+  unsigned char capability[1024];
+  ssize_t size = type == 'l' ? -1 : lgetxattr(walk_path, "security.capability", capability, sizeof capability);
+  if (size > 0) put_hex(capability, (size_t)size);
+  putchar(0);
+  return 0;
+}
+
+/* Lists the directory at walk_path (walk_path[0..length)), depth first in byte order. */
+static int walk_directory(size_t length) {
+  DIR *dir = opendir(walk_path);
+  if (!dir) return walk_failure("open the directory");
+  char **names = NULL;
+  size_t count = 0, room = 0;
+  struct dirent *entry;
+  int failed = 0;
+  while ((errno = 0, entry = readdir(dir)) != NULL) {
+    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+    if (count == room) {
+      room = room ? room * 2 : 64;
+      char **grown = realloc(names, room * sizeof *names);
+      if (!grown) abort();
+      names = grown;
+    }
+    if (!(names[count++] = strdup(entry->d_name))) abort();
+  }
+  if (errno) failed = walk_failure("list");
+  closedir(dir);
+  qsort(names, count, sizeof *names, by_name);
+  for (size_t i = 0; i < count; i++) {
+    size_t name_length = strlen(names[i]);
+    if (!failed && length + 1 + name_length >= sizeof walk_path) {
+      errno = ENAMETOOLONG;
+      failed = walk_failure("walk below");
+    }
+    if (!failed) {
+      walk_path[length] = '/';
+      memcpy(walk_path + length + 1, names[i], name_length + 1);
+      struct stat st;
+      if (lstat(walk_path, &st) != 0) failed = walk_failure("stat");
+      else failed = walk_entry(&st);
+      if (!failed && S_ISDIR(st.st_mode) && st.st_dev == walk_device) failed = walk_directory(length + 1 + name_length);
+    }
+    free(names[i]);
+  }
+  free(names);
+  walk_path[length] = 0;
+  return failed;
+}
+
+static int walk(const char *root) {
+  size_t length = strlen(root);
+  while (length > 1 && root[length - 1] == '/') length--;
+  if (length >= sizeof walk_path) return 2;
+  memcpy(walk_path, root, length);
+  walk_path[length] = 0;
+  walk_root_length = length;
+  struct stat st;
+  if (stat(walk_path, &st) != 0) return walk_failure("stat");
+  walk_device = st.st_dev;
+  int failed = walk_directory(length);
+  return fflush(stdout) == 0 && !failed ? 0 : 1;
 }
 
 static int exit_status(int status) {
@@ -163,7 +262,7 @@ static int exit_status(int status) {
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "--clear") == 0) return clear(argv[2]);
   if (argc == 2 && strcmp(argv[1], "--pause") == 0) return pause_until_signal();
-  if (argc == 2 && strcmp(argv[1], "--capabilities") == 0) return print_capabilities();
+  if (argc == 3 && strcmp(argv[1], "--walk") == 0) return walk(argv[2]);
   int hold = 0, untraced = 0;
   while (argc > 1 && strncmp(argv[1], "--", 2) == 0) {
     if (strcmp(argv[1], "--hold") == 0) hold = 1;
@@ -173,7 +272,7 @@ int main(int argc, char **argv) {
     argc--;
   }
   if (argc < 2) {
-    fprintf(stderr, "slimify-init: usage: init [--hold] [--untraced] COMMAND [ARGS...] | init --clear DIR | init --pause | init --capabilities\n");
+    fprintf(stderr, "slimify-init: usage: init [--hold] [--untraced] COMMAND [ARGS...] | init --clear DIR | init --pause | init --walk DIR\n");
     return 2;
   }
   sigset_t all, previous;
