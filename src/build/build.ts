@@ -78,6 +78,8 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   const bundling = prepareBundle();
   bundling.catch(() => undefined);
   let removingCopy: Promise<void> | undefined;
+  /** the slim layer made ahead of the traced app's exit, until the build takes it or drops it */
+  let ahead: Promise<{ paths: string; layer: { diffId: string; imageId: string; entries: number } } | undefined> | undefined;
   let dropping: Promise<void> | undefined;
   try {
     if (!options.inspected) await pingEngine();
@@ -141,6 +143,45 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       warn(`image ${options.image} exposes no ports and no probe was given: running it until its process exits (at most ${options.exitTimeoutMs / 1000}s, --exit-timeout)`);
       options = { ...options, continueAfter: { kind: 'exit' } };
     }
+    // the file set and the slim layer, from a trace and the image's filesystem
+    const fileSet = async (trace: TraceSummary, indexed: PristineFilesystem, extra: Seed[]) => {
+      const closure = await computeClosure({
+        index: indexed.index,
+        seeds: [...seedsFromTrace(trace, image), ...inclusionSeeds(options.inclusions, indexed.index), ...extra],
+        createdIn: trace.created.map((c) => c.path),
+        expandDirectories: [...options.includeTrees, ...options.inclusions.preservePaths],
+        env: envMap(image.config.Env ?? []),
+        readElf: (path) => indexed.copy!.readElf(path),
+        readText: (path) => indexed.copy!.readText(path),
+      });
+      return { closure, exclusion: applyExcludes(closure.keep, options.excludes, options.inclusions.preservePaths) };
+    };
+    const planAndLoad = async (indexed: PristineFilesystem, keep: Iterable<string>, suffix: string) => {
+      const plan = await stage(
+        `assemble${suffix}`,
+        `planning the slim layer${suffix}`,
+        async () => planLayer({ index: indexed.index, headers: indexed.headers, content: (path) => indexed.copy!.range(path) }, keep, { clampMtime: new Date(image.created), modes: modeOverrides(options.inclusions, indexed.index) }),
+        (r) => `${r.entries.length} entries, ${formatBytes(r.size)}`,
+      );
+      // the layer streams from the image's files straight into the engine, hashed on the way
+      const archive = imageArchive({ stream: layerStream(plan), size: plan.size }, (diffId) => slimConfig(image, options.image, diffId), outputTag);
+      await stage(`load${suffix}`, `writing the slim layer into the engine as ${outputTag}`, (progress) => loadImage(counted(archive.stream, (bytes) => progress.update(formatBytes(bytes)))), () => formatBytes(plan.size));
+      return { ...(await archive.ids), entries: plan.entries.length };
+    };
+    // Working ahead: while a traced app that stayed up shuts down (python-web: 0.7 s), the file set
+    // of its trace so far is computed and its layer loaded. The final trace decides: the same kept
+    // paths give the same layer byte for byte (the plan is a function of them), so it is kept;
+    // otherwise it is loaded again from the final file set and the early image removed.
+    const workAhead = (snapshot: () => Promise<TraceSummary>) => {
+      ahead = (async () => {
+        const [partial, indexed] = await Promise.all([snapshot(), reading!]);
+        const { exclusion } = await fileSet(partial, indexed, []);
+        return { paths: keptPaths(exclusion.keep), layer: await planAndLoad(indexed, exclusion.keep.keys(), '') };
+      })().catch((error: unknown) => {
+        debug(`working ahead of the app's exit failed, so the layer is made after it: ${(error as Error).message}`);
+        return undefined;
+      });
+    };
     const traced = await stage(
       'trace',
       'tracing the app while probes run',
@@ -157,6 +198,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
           sensor,
           hold,
           purpose: 'traced',
+          onStopping: workAhead,
         }),
       (r) => `${r.probes.outcomes.filter((o) => o.ok).length}/${r.probes.outcomes.length} probes ok`,
     );
@@ -180,9 +222,6 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     const pristine = indexed.copy!;
     if (indexed.refused.length) warn(`refused ${indexed.refused.length} tar entries that escape the root, e.g. ${indexed.refused[0]}`);
 
-    const inclusions = options.inclusions;
-    const baseSeeds = [...seedsFromTrace(traceSummary, image), ...inclusionSeeds(inclusions, indexed.index)];
-    const modes = modeOverrides(inclusions, indexed.index);
     const runSettings = { readyTimeoutMs: options.readyTimeoutMs, stopGraceSeconds: options.stopGraceSeconds, continueAfter: options.continueAfter, exitTimeoutMs: options.exitTimeoutMs, hold };
     const autoIncluded: Seed[] = [];
     const rounds: RepairRound[] = [];
@@ -192,39 +231,25 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     let originalTrace: TraceSummary | undefined;
     for (let round = 0; ; round++) {
       const suffix = round === 0 ? '' : ` (round ${round})`;
-      const built = await stage(
-        `closure${suffix}`,
-        `computing the file set${suffix}`,
-        async () => {
-          const closure = await computeClosure({
-            index: indexed.index,
-            seeds: [...baseSeeds, ...autoIncluded],
-            createdIn: traceSummary.created.map((c) => c.path),
-            expandDirectories: [...options.includeTrees, ...inclusions.preservePaths],
-            env: envMap(image.config.Env ?? []),
-            readElf: (path) => pristine.readElf(path),
-            readText: (path) => pristine.readText(path),
-          });
-          return { closure, exclusion: applyExcludes(closure.keep, options.excludes, inclusions.preservePaths) };
-        },
-        (r) => `${r.exclusion.keep.size} paths kept`,
-      );
-      const { closure, exclusion } = built;
+      const { closure, exclusion } = await stage(`closure${suffix}`, `computing the file set${suffix}`, () => fileSet(traceSummary, indexed, autoIncluded), (r) => `${r.exclusion.keep.size} paths kept`);
       if (round === 0) {
         for (const warning of closure.warnings) warn(warning);
         if (exclusion.droppedTraced.length) warn(`--exclude drops ${exclusion.droppedTraced.length} paths the app used (e.g. ${exclusion.droppedTraced.slice(0, 3).join(', ')}): the slim image will probably miss them`);
       }
-
-      const plan = await stage(
-        `assemble${suffix}`,
-        `planning the slim layer${suffix}`,
-        async () => planLayer({ index: indexed.index, headers: indexed.headers, content: (path) => pristine.range(path) }, exclusion.keep.keys(), { clampMtime: new Date(image.created), modes }),
-        (r) => `${r.entries.length} entries, ${formatBytes(r.size)}`,
-      );
-      // the layer streams from the copy of the image straight into the engine, hashed on the way
-      const archive = imageArchive({ stream: layerStream(plan), size: plan.size }, (diffId) => slimConfig(image, options.image, diffId), outputTag);
-      await stage(`load${suffix}`, `writing the slim layer into the engine as ${outputTag}`, (progress) => loadImage(counted(archive.stream, (bytes) => progress.update(formatBytes(bytes)))), () => formatBytes(plan.size));
-      const layer = { ...(await archive.ids), entries: plan.entries.length };
+      const early = round === 0 ? await ahead : undefined;
+      let layer: Awaited<ReturnType<typeof planAndLoad>>;
+      if (early && early.paths === keptPaths(exclusion.keep)) {
+        debug('the slim layer made ahead of the app\'s exit holds the files of the final trace: it stays');
+        layer = early.layer;
+        ahead = undefined;
+      } else {
+        if (early) {
+          debug('the app touched more on its way out than the trace so far showed: the slim layer is made again');
+          previousId = early.layer.imageId;
+        }
+        ahead = undefined;
+        layer = await planAndLoad(indexed, exclusion.keep.keys(), suffix);
+      }
       // without repair rounds nothing reads the copy again (the explanation needs only the index)
       if (!options.autoInclude) removingCopy ??= pristine.remove().catch(() => undefined);
       const slim = await inspectImage(outputTag);
@@ -303,6 +328,11 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       if (verification && !verification.passed) throw verifyFailed(report, verification, options, outputTag, missing);
       return report;
     }
+  } catch (error) {
+    // a layer made ahead that the build did not get to use (a failure after it was loaded) goes
+    const unused = await ahead;
+    if (unused) await removeImage(unused.layer.imageId).catch(() => undefined);
+    throw error;
   } finally {
     stopCleanup();
     await removingCopy;
@@ -328,6 +358,11 @@ function counted(stream: Readable, onBytes: (bytes: number) => void): Readable {
 
 function probeDefinition(p: Probe): Omit<Probe, 'body'> & { body?: string } {
   return p.kind === 'http' ? { ...p, body: p.body?.toString('utf8') } : p;
+}
+
+/** The kept paths, sorted, as one string: two file sets with the same key make the same layer. */
+function keptPaths(keep: ReadonlyMap<string, unknown>): string {
+  return [...keep.keys()].sort().join('\0');
 }
 
 function envMap(env: string[]): Record<string, string> {

@@ -74,7 +74,10 @@ export function registerBuild(program: Command): void {
     .command('build')
     .description('run IMAGE once under strace while probes exercise it, keep only the files it used, write IMAGE.slim and verify it')
     .argument('<image>', 'image reference or id (must exist in the engine; see --pull)')
-    .addHelpText('after', '\nslimify keeps one copy of the image\'s filesystem while it works: about the image\'s size, checked before it starts; in /dev/shm for images up to about 400 MB when memory allows, else (or when TMPDIR is set) in TMPDIR (default /tmp).\nExit codes: docs/exit-codes.md. Probes: docs/probes.md.')
+    .addHelpText(
+      'after',
+      '\nAs root with a local engine (overlay2), slimify reads the image where the engine mounts it and copies only the files it keeps. Otherwise it reads it through docker export and keeps one copy of its filesystem while it works: about the image\'s size, checked before it starts; in /dev/shm for images up to about 400 MB when memory allows, else (or when TMPDIR is set) in TMPDIR (default /tmp). SLIMIFY_READ=mount|export forces one way.\nExit codes: docs/exit-codes.md. Probes: docs/probes.md.',
+    )
     .option('-t, --tag <tag>', 'output tag (default: REPO.slim:TAG)')
     .option('--force', 'replace the output tag if it exists (the old image goes once the new one is loaded)')
     .option('--pull', 'pull the image when the engine does not have it')

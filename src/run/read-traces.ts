@@ -25,7 +25,11 @@ export async function traceSource(mounts: SensorMounts, container: ContainerHand
   return 'bind' in mounts.traces ? { dir: mounts.traces.bind } : { archive: await container.getArchive(TRACE_DIR) };
 }
 
-export async function readTraces(source: TraceSource, initialCwd: string, run: string): Promise<TraceSummary> {
+/**
+ * `snapshot`: the trace so far, read while the app still runs (from a bound dir only): each file
+ * up to its last complete line.
+ */
+export async function readTraces(source: TraceSource, initialCwd: string, run: string, options: { snapshot?: boolean } = {}): Promise<TraceSummary> {
   const prefix = `${run}-`;
   const parser = new TraceParser({ initialCwd });
   const feed = (bytes: Buffer, start: number, end: number): void => parser.feedBytes(bytes, start, end);
@@ -43,7 +47,11 @@ export async function readTraces(source: TraceSource, initialCwd: string, run: s
       const file = await open(join(source.dir, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
       if (!file) continue;
       try {
-        if ((await file.stat()).isFile()) await readFile(name, file.createReadStream({ autoClose: false, highWaterMark: 1 << 20 }));
+        if (!(await file.stat()).isFile()) continue;
+        if (options.snapshot) {
+          const bytes = await file.readFile();
+          await readFile(name, [bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1)] as unknown as AsyncIterable<Buffer>);
+        } else await readFile(name, file.createReadStream({ autoClose: false, highWaterMark: 1 << 20 }));
       } finally {
         await file.close();
       }

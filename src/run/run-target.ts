@@ -39,6 +39,12 @@ export interface RunOptions {
    */
   hold?: { sensor: MountSource };
   purpose: string;
+  /**
+   * Called as a traced app that stayed up and passed every probe is about to be stopped, with a
+   * way to read its trace so far (bound trace dirs only): the build can work ahead while the app
+   * shuts down.
+   */
+  onStopping?: (snapshot: () => Promise<TraceSummary>) => void;
 }
 
 export interface Sensor extends TracerSettings {
@@ -142,6 +148,8 @@ export async function runTarget(options: RunOptions): Promise<RunResult> {
     if (stayedUp) {
       // a traced app gets its stop signal and grace period: what it touches on the way out is kept
       debug(`${options.purpose}: stopping with ${image.config.StopSignal ?? 'SIGTERM'}, grace ${options.stopGraceSeconds}s`);
+      const traces = options.sensor?.mounts.traces;
+      if (options.onStopping && traces && 'bind' in traces && probes.outcomes.every((o) => o.ok)) options.onStopping(() => readTraces({ dir: traces.bind }, image.config.WorkingDir || '/', run, { snapshot: true }));
       await container.stop(options.stopGraceSeconds);
     }
     const exitCode = await exited;

@@ -30,6 +30,17 @@ describe('readTraces from a bound trace dir', () => {
   });
 });
 
+describe('readTraces, snapshot of a trace still being written', () => {
+  it('reads each file up to its last complete line', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'slimify-read-traces-test-'));
+    // strace is in the middle of a line: the path it is writing must not count as used
+    writeFileSync(join(dir, 'traced-aaaa-main.log'), open(1, '/etc/done') + '1 openat(AT_FDCWD, "/etc/half');
+    const snapshot = await readTraces({ dir }, '/', 'traced-aaaa', { snapshot: true });
+    expect(snapshot.used.map((u) => u.path)).toEqual(['/etc/done']);
+    expect(snapshot.lines.total).toBe(1);
+  });
+});
+
 describe('mainFirst', () => {
   it('puts main.log first, then the exec logs in the order they ran', () => {
     expect(mainFirst(['r-exec-10.log', 'r-exec-2.log', 'r-main.log', 'r-exec-1.log'])).toEqual(['r-main.log', 'r-exec-1.log', 'r-exec-2.log', 'r-exec-10.log']);
