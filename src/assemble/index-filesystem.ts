@@ -16,18 +16,22 @@ import { entryType, escapesRoot, hardlinkEscapes, toFsEntry } from './tar-entry.
 /** Files docker adds to every container (its init layer); they are not part of the image. */
 export const CONTAINER_ONLY = new Set(['/.dockerenv']);
 
-export interface IndexResult {
+/** What either way of reading an image's filesystem gives (the export here, or mounted-filesystem.ts). */
+export interface FilesystemIndex {
   index: FsIndex;
   /**
    * The original tar headers of the few entries an FsEntry cannot describe byte for byte:
    * extended attributes (file capabilities), device numbers, names that are not ASCII.
    */
   headers: Map<string, Header>;
-  /** where each regular file's content starts in the stream (and in its copy) */
-  offsets: Map<string, number>;
   /** bytes of regular-file content in the image */
   bytes: number;
   files: number;
+}
+
+export interface IndexResult extends FilesystemIndex {
+  /** where each regular file's content starts in the stream (and in its copy) */
+  offsets: Map<string, number>;
   /** bytes of the whole stream */
   streamBytes: number;
   /** entries refused because their names (or hardlink targets) escape the root */

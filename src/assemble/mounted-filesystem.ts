@@ -29,7 +29,7 @@ import type { Session } from '../engine/session.js';
 import { SENSOR_DIR, initPath } from '../sensor/bundle.js';
 import { pathFromBytes } from '../trace/path-encoding.js';
 import { type ContentRange, PristineCopy } from './export-copy.js';
-import { CONTAINER_ONLY } from './index-filesystem.js';
+import { CONTAINER_ONLY, type FilesystemIndex } from './index-filesystem.js';
 import type { PristineFilesystem } from './pristine-source.js';
 import { TAR_TYPES } from './write-layer.js';
 
@@ -78,13 +78,9 @@ async function sameDirectory(a: string, b: string): Promise<void> {
   if (first.dev !== second.dev || first.ino !== second.ino) throw new Error(`${a} is not the root of the container (${b}): the engine's mounts are not visible here`);
 }
 
-export interface WalkResult {
-  index: FsIndex;
-  headers: Map<string, Header>;
+export interface WalkResult extends FilesystemIndex {
   /** where each regular file lies on this machine, by path */
   hostPaths: Map<string, Buffer>;
-  bytes: number;
-  files: number;
 }
 
 /**

@@ -6,18 +6,10 @@
 import { join } from 'node:path';
 import type { Session } from '../engine/session.js';
 import { SlimifyError } from '../errors.js';
-import type { Header } from 'tar-stream';
-import type { FsIndex } from '../closure/fs-index.js';
 import { ExportCopy, type PristineCopy } from './export-copy.js';
-import { indexFilesystem } from './index-filesystem.js';
+import { type FilesystemIndex, indexFilesystem } from './index-filesystem.js';
 
-export interface PristineFilesystem {
-  index: FsIndex;
-  /** original tar headers of the entries an FsEntry cannot describe byte for byte (see IndexResult) */
-  headers: Map<string, Header>;
-  /** bytes of regular-file content in the image */
-  bytes: number;
-  files: number;
+export interface PristineFilesystem extends FilesystemIndex {
   /** entries refused because their names escape the root (the export only) */
   refused: string[];
   /** the bytes of every file, when a copy was asked for */
