@@ -76,7 +76,9 @@ beforeAll(async () => {
       'FROM slimify-fixtures/base:bookworm',
       // a whiteout (a deleted dir), an opaque dir (deleted and made again), a hardlink to a
       // lower layer's file, a device, a FIFO, a name that is not UTF-8
-      `RUN rm -r /usr/share/doc/apt && rm -rf /etc/apt && mkdir /etc/apt && echo new > /etc/apt/only && ln /usr/bin/true /usr/bin/true-hard && chmod 4755 /usr/bin/true-hard && mknod /made-null c 1 3 && mkfifo /made-fifo && echo x > "$(printf '/caf\\351')"`,
+      `RUN rm -r /usr/share/doc/apt && rm -rf /etc/apt && mkdir /etc/apt && echo new > /etc/apt/only && ln /usr/bin/true /usr/bin/true-hard && chmod 4755 /usr/bin/true-hard && mknod /made-null c 1 3 && mkfifo /made-fifo && echo x > "$(printf '/caf\\351')" && mkdir /data && echo kept > /data/in-volume`,
+      // the holder container gets an anonymous volume here; the image's files under it still count
+      'VOLUME /data',
     ].join('\n'),
   );
   session = new Session();
@@ -144,7 +146,7 @@ async function layerDigest(fs: PristineFilesystem, created: Date): Promise<strin
 }
 
 describe.skipIf(!root)('reading the image where the engine mounts it', () => {
-  it.each([['the nginx fixture', 'slimify-fixtures/nginx:latest'], ['an image of odd entries', odd], ['an image with whiteouts and an opaque dir', layered]])('gives what the export gives: %s', async (_what, ref) => {
+  it.each([['the nginx fixture', 'slimify-fixtures/nginx:latest'], ['an image of odd entries', odd], ['an image with whiteouts, an opaque dir and a volume', layered]])('gives what the export gives: %s', async (_what, ref) => {
     await bothWays(ref, async ({ exported, mounted, created }) => {
       expect(mounted.via).toBe('mount');
       expect(entries(mounted)).toEqual(entries(exported));
@@ -166,12 +168,14 @@ describe.skipIf(!root)('reading the image where the engine mounts it', () => {
     });
   }, 120_000);
 
-  it('leaves no container once the copy is removed', async () => {
-    await bothWays(odd, async () => undefined);
+  it('leaves no container or volume once the copy is removed', async () => {
+    await bothWays(layered, async ({ mounted }) => expect(mounted.index.get('/data/in-volume')).toMatchObject({ type: 'file', size: 5 }));
     await session.removed();
     const labelled = await engineObjects();
     const holders = await execa('docker', ['ps', '-aq', '--filter', 'label=slimify.session']);
     expect(holders.stdout.trim(), JSON.stringify(labelled)).toBe('');
+    expect(labelled.volumes).toEqual([]);
+    expect((await execa('docker', ['volume', 'ls', '-q', '--filter', 'dangling=true'])).stdout.trim()).toBe('');
   }, 120_000);
 
   it.each(['static-bin', 'nginx'])('builds the same slim image of %s either way', async (name) => {
