@@ -27,8 +27,17 @@ export interface ContentRange {
  * (ExportCopy), or the image's filesystem where the engine mounted it (MountedCopy).
  */
 export abstract class PristineCopy {
+  constructor(protected readonly index: FsIndex) {}
+
   /** The content of the regular file at `path` (a hardlink reads as its target); undefined for anything else. */
-  abstract range(path: string): ContentRange | undefined;
+  range(path: string): ContentRange | undefined {
+    let entry = this.index.get(path);
+    if (entry?.type === 'hardlink') entry = this.index.get(entry.linkname!);
+    return entry?.type === 'file' ? this.locate(entry.path, entry.size) : undefined;
+  }
+
+  /** Where the content of the regular file `path` (of `size` bytes) lies; undefined when it is not there. */
+  protected abstract locate(path: string, size: number): ContentRange | undefined;
 
   /** Lets go of the bytes once nothing will read them again. */
   abstract remove(): Promise<void>;
@@ -63,18 +72,16 @@ export abstract class PristineCopy {
 export class ExportCopy extends PristineCopy {
   constructor(
     readonly file: string,
-    private readonly index: FsIndex,
+    index: FsIndex,
     /** content offset of each regular file, by path */
     private readonly offsets: ReadonlyMap<string, number>,
   ) {
-    super();
+    super(index);
   }
 
-  range(path: string): ContentRange | undefined {
-    let entry = this.index.get(path);
-    if (entry?.type === 'hardlink') entry = this.index.get(entry.linkname!);
-    const start = entry?.type === 'file' ? this.offsets.get(entry.path) : undefined;
-    return start === undefined ? undefined : { file: this.file, start, size: entry!.size };
+  protected locate(path: string, size: number): ContentRange | undefined {
+    const start = this.offsets.get(path);
+    return start === undefined ? undefined : { file: this.file, start, size };
   }
 
   /**

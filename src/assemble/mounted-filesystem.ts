@@ -218,18 +218,16 @@ function latin1(relative: Buffer): string {
 /** The bytes of the image's files, read from where the engine mounted them while the holder container runs. */
 export class MountedCopy extends PristineCopy {
   constructor(
-    private readonly index: FsIndex,
+    index: FsIndex,
     private readonly hostPaths: ReadonlyMap<string, Buffer>,
     private readonly release: () => void,
   ) {
-    super();
+    super(index);
   }
 
-  range(path: string): ContentRange | undefined {
-    let entry = this.index.get(path);
-    if (entry?.type === 'hardlink') entry = this.index.get(entry.linkname!);
-    const file = entry?.type === 'file' ? this.hostPaths.get(entry.path) : undefined;
-    return file === undefined ? undefined : { file, start: 0, size: entry!.size };
+  protected locate(path: string, size: number): ContentRange | undefined {
+    const file = this.hostPaths.get(path);
+    return file === undefined ? undefined : { file, start: 0, size };
   }
 
   /** Removes the holder container (in the background): the engine unmounts the filesystem. */

@@ -96,17 +96,20 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     let exportReason = mountReason;
     const readStage = (read: (progress: Progress) => Promise<PristineFilesystem>) =>
       stage('index', 'reading the image filesystem', read, (r) => `${r.index.size} entries, ${formatBytes(r.bytes)} (${r.via === 'mount' ? 'where the engine mounts it' : 'exported'})`, true);
-    const exported = async (progress: Progress) => {
+    // where the export's copy goes, once there is room for it (see copyDirectory)
+    const roomForCopy = async () => {
       const copyDir = await copyDirectory(image.size);
       await ensureRoom(copyDir, image.size);
-      return readPristine(session, image.id, { copy: copyDir, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) });
+      return copyDir;
     };
+    const exported = (copyDir: string, progress: Progress) =>
+      readPristine(session, image.id, { copy: copyDir, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) });
     let reading: Promise<PristineFilesystem> | undefined;
     if (mountReason) {
       debug(`reading the image filesystem through docker export: ${mountReason}`);
       // the room check fails the build before the trace, not after it
-      await ensureRoom(await copyDirectory(image.size), image.size);
-      reading = readStage(exported);
+      const copyDir = await roomForCopy();
+      reading = readStage((progress) => exported(copyDir, progress));
       // awaited after the trace; a failure of the trace first must not leave it unhandled
       reading.catch(() => undefined);
     }
@@ -129,7 +132,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
           if (readWay === 'mount') throw new SlimifyError(`SLIMIFY_READ=mount, but reading the image where the engine mounts it failed: ${(error as Error).message}`, { stage: 'index', cause: error });
           exportReason = `reading it where the engine mounts it failed: ${(error as Error).message}`;
           debug(`reading the image filesystem through docker export: ${exportReason}`);
-          return exported(progress);
+          return roomForCopy().then((copyDir) => exported(copyDir, progress));
         }),
       );
       reading.catch(() => undefined);

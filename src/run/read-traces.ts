@@ -34,7 +34,7 @@ export async function readTraces(source: TraceSource, initialCwd: string, run: s
   const parser = new TraceParser({ initialCwd });
   const feed = (bytes: Buffer, start: number, end: number): void => parser.feedBytes(bytes, start, end);
   const ours = (name: string): boolean => name.startsWith(prefix) && name.endsWith('.log');
-  const readFile = async (name: string, chunks: AsyncIterable<Buffer>): Promise<void> => {
+  const readFile = async (name: string, chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> => {
     parser.startFile({ source: name.slice(prefix.length) });
     const splitter = new LineSplitter();
     for await (const chunk of chunks) splitter.pushBytes(chunk, feed);
@@ -50,7 +50,7 @@ export async function readTraces(source: TraceSource, initialCwd: string, run: s
         if (!(await file.stat()).isFile()) continue;
         if (options.snapshot) {
           const bytes = await file.readFile();
-          await readFile(name, [bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1)] as unknown as AsyncIterable<Buffer>);
+          await readFile(name, [bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1)]);
         } else await readFile(name, file.createReadStream({ autoClose: false, highWaterMark: 1 << 20 }));
       } finally {
         await file.close();

@@ -132,14 +132,22 @@ static int clear(const char *dir) {
   return clear_failed;
 }
 
-static int pause_until_signal(void) {
-  sigset_t all;
-  sigfillset(&all);
+/*
+ * A pid namespace's init only receives signals it handles, so handle them all and block them, to
+ * wait for them synchronously: `all` is the set to wait on, `previous` (if given) the mask before.
+ */
+static void take_all_signals(sigset_t *all, sigset_t *previous) {
+  sigfillset(all);
   for (int sig = 1; sig < NSIG; sig++) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     signal(sig, on_signal);
   }
-  sigprocmask(SIG_BLOCK, &all, NULL);
+  sigprocmask(SIG_BLOCK, all, previous);
+}
+
+static int pause_until_signal(void) {
+  sigset_t all;
+  take_all_signals(&all, NULL);
   for (;;) {
     int sig = sigwaitinfo(&all, NULL);
     if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) return 0;
@@ -276,13 +284,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   sigset_t all, previous;
-  sigfillset(&all);
-  /* A pid namespace's init only receives signals it handles, so handle them all, then wait synchronously. */
-  for (int sig = 1; sig < NSIG; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    signal(sig, on_signal);
-  }
-  sigprocmask(SIG_BLOCK, &all, &previous);
+  take_all_signals(&all, &previous);
 
   pid_t tracer = fork();
   if (tracer < 0) {
