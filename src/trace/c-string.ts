@@ -33,44 +33,57 @@ export function findClosingQuote(text: string, from: number, end = text.length):
   return -1;
 }
 
-/** Reused for decoding: a path with escapes is decoded into it, then into a string. */
+/** Reused by unescapeC: the escaped text as bytes, then the bytes it stands for. */
+let escaped = Buffer.alloc(256);
 let scratch = Buffer.alloc(256);
 
 /** Decode the escaped text in text[start, end) to a path string. */
 export function unescapeC(text: string, start: number, end: number): string {
   const slash = text.indexOf('\\', start);
   if (slash < 0 || slash >= end) return text.slice(start, end);
-  if (scratch.length < end - start) scratch = Buffer.alloc(2 * (end - start));
-  const bytes = scratch;
+  if (escaped.length < end - start) {
+    escaped = Buffer.alloc(2 * (end - start));
+    scratch = Buffer.alloc(2 * (end - start));
+  }
+  // Trace text is latin1 (see line-splitter.ts): one byte per char.
+  const n = escaped.write(text.slice(start, end), 0, 'latin1');
+  return pathFromBufferStart(scratch, unescapeBytes(escaped, 0, n, scratch));
+}
+
+/**
+ * Decode the escaped text in src[start, end) into `into` (which needs end - start bytes at
+ * least: decoding never lengthens); returns the number of bytes written.
+ */
+export function unescapeBytes(src: Uint8Array, start: number, end: number, into: Uint8Array): number {
   let n = 0;
   let i = start;
   while (i < end) {
-    const c = text.charCodeAt(i);
+    const c = src[i]!;
     if (c !== 0x5c || i + 1 >= end) {
-      bytes[n++] = c & 0xff;
+      into[n++] = c;
       i++;
       continue;
     }
-    const e = text.charCodeAt(i + 1);
+    const e = src[i + 1]!;
     i += 2;
     if (e >= 0x30 && e <= 0x37) {
       let v = e - 0x30;
       for (let k = 0; k < 2 && i < end; k++) {
-        const d = text.charCodeAt(i);
+        const d = src[i]!;
         if (d < 0x30 || d > 0x37) break;
         v = v * 8 + (d - 0x30);
         i++;
       }
-      bytes[n++] = v & 0xff;
-    } else if (e === 0x78 /* x */ && i < end && isHex(text.charCodeAt(i))) {
-      let v = hexValue(text.charCodeAt(i++));
-      if (i < end && isHex(text.charCodeAt(i))) v = v * 16 + hexValue(text.charCodeAt(i++));
-      bytes[n++] = v;
+      into[n++] = v & 0xff;
+    } else if (e === 0x78 /* x */ && i < end && isHex(src[i]!)) {
+      let v = hexValue(src[i++]!);
+      if (i < end && isHex(src[i]!)) v = v * 16 + hexValue(src[i++]!);
+      into[n++] = v;
     } else {
-      bytes[n++] = simpleEscape(e);
+      into[n++] = simpleEscape(e);
     }
   }
-  return pathFromBufferStart(bytes, n);
+  return n;
 }
 
 function simpleEscape(e: number): number {
@@ -83,7 +96,7 @@ function simpleEscape(e: number): number {
     case 0x61: return 0x07; // a
     case 0x62: return 0x08; // b
     case 0x65: return 0x1b; // e
-    default: return e & 0xff; // \\ \" \' \? and anything unknown stand for themselves
+    default: return e; // \\ \" \' \? and anything unknown stand for themselves
   }
 }
 

@@ -1,7 +1,8 @@
 import { ByteCall, CALL, DECLINE as DECLINE_LINE, UNFINISHED_CALL, matches } from './byte-call.js';
-import { unescapeC } from './c-string.js';
+import { unescapeBytes } from './c-string.js';
 import { LineMemo } from './line-memo.js';
 import { latin1 } from './line-splitter.js';
+import { latin1OfPath } from './path-encoding.js';
 import { PathTable } from './path-table.js';
 import {
   IGNORE, NO_DIRFD, OK, UNKNOWN, flagsIn, openAccess, outcomeOf, recordOpenFlags, recordOutcome, type Cwd,
@@ -89,7 +90,7 @@ export class FastLines {
       : this.onResumed(proc, state);
     if (!done) return false;
     this.counts.parsed++;
-    if (this.memoizable) this.memo.remember(line, rest, end, this.showsCwd ? this.base.text() : undefined);
+    if (this.memoizable && this.memo.expects()) this.memo.remember(line, rest, end, this.showsCwd ? this.base.text() : undefined);
     return true;
   }
 
@@ -161,9 +162,10 @@ export class FastLines {
     // An open whose fd has another path (a symlink) records that path too: not a repeatable effect.
     const realPath = shape.kind === 'open' && call.fdStart >= 0 && !this.fd.equalsSpan(key) && this.fd.isUsable();
     const bit = realPath ? 0 : this.effectBit(name, outcome, flags);
-    const rec = out.recordBytes(key.bytes, key.start, key.end);
+    const id = out.idOfBytes(key.bytes, key.start, key.end);
     // The summary keeps sets: an effect this path has had already changes nothing.
     if ((out.marks() & bit) !== 0) return true;
+    const rec = out.recordAt(id);
     if (shape.kind !== 'open') {
       if (recordOutcome(outcome, call, name, rec, shape.access, out) !== undefined && shape.kind === 'list') out.list(rec);
     } else {
@@ -312,7 +314,7 @@ class PathBytes {
   bytes: Buffer = Buffer.alloc(0);
   start = 0;
   end = 0;
-  /** The decoded string, when the path had escapes (else made from the bytes on demand). */
+  /** The string, when set from one (else made from the bytes on demand). */
   private decoded: string | undefined;
   private own = Buffer.alloc(256);
 
@@ -325,8 +327,14 @@ class PathBytes {
       this.decoded = undefined;
       return true;
     }
-    this.decoded = unescapeC(latin1(call.bytes, start, end), 0, end - start);
-    return this.setOwn(this.decoded) === FOUND;
+    if (this.own.length < end - start) this.own = Buffer.alloc(2 * (end - start));
+    const n = latin1OfPath(this.own, unescapeBytes(call.bytes, start, end, this.own));
+    if (n < 0) return false;
+    this.bytes = this.own;
+    this.start = 0;
+    this.end = n;
+    this.decoded = undefined;
+    return true;
   }
 
   /** The path `s` (chars as bytes); DECLINE when one is above 0xff. */

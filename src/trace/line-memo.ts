@@ -93,6 +93,11 @@ export class LineMemo {
     return this.cwds[slot];
   }
 
+  /** Whether remember() would remember the line just given to find() (then the caller makes the cwd's string). */
+  expects(): boolean {
+    return this.hashed;
+  }
+
   /** Remember bytes[start, end), just given to find(), with the cwd it shows. */
   remember(bytes: Buffer, start: number, end: number, cwd: string | undefined): void {
     if (!this.hashed) return;

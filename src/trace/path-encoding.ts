@@ -28,6 +28,32 @@ export function pathFromBufferStart(buf: Buffer, length: number): string {
   return buf.toString(isValidUtf8(buf.subarray(i, length)) ? 'utf8' : 'latin1', 0, length);
 }
 
+/**
+ * Rewrite buf[0, length) in place as the chars of pathFromBufferStart(buf, length), one byte
+ * each, and return how many there are; -1 when one of them is above 0xff. For byte-level
+ * code (the trace parser's fast path) that keys paths by the latin1 bytes of their strings.
+ */
+export function latin1OfPath(buf: Buffer, length: number): number {
+  let i = 0;
+  while (i < length && buf[i]! < 0x80) i++;
+  if (i === length || !isValidUtf8(buf.subarray(i, length))) return length;
+  let n = i;
+  while (i < length) {
+    const b = buf[i]!;
+    if (b < 0x80) {
+      buf[n++] = b;
+      i++;
+    } else if (b <= 0xc3) {
+      // Valid UTF-8: a lead byte of 0xc2 or 0xc3 starts the two-byte form of U+0080..U+00FF.
+      buf[n++] = ((b & 0x1f) << 6) | (buf[i + 1]! & 0x3f);
+      i += 2;
+    } else {
+      return -1;
+    }
+  }
+  return n;
+}
+
 /** Strict UTF-8 validation (no overlongs, no surrogates, max U+10FFFF). */
 export function isValidUtf8(buf: Uint8Array): boolean {
   let i = 0;

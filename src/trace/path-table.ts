@@ -12,51 +12,64 @@ export class PathTable<T> {
   /** The values, by id (ids are given out in order of insertion, from 0). */
   readonly values: T[] = [];
   /**
-   * The slots, SLOT ints each: the entry's full hash, its id + 1 (0: an empty slot), where its
-   * bytes are in `pool` and how many, and its marks (see marks()). All a lookup reads before
-   * the bytes themselves sits in one slot: on a big table each separate array read is a cache
-   * miss of its own.
+   * Two ints per slot: the entry's full hash and where the entry starts in `pool`, + 1 (0: an
+   * empty slot). Kept small (8 bytes a slot, at most half full) so that most of it stays in
+   * cache: on a big table every separate place a lookup reads is a cache miss of its own.
    */
-  private slots = new Int32Array(SLOT << 10);
-  private pool = Buffer.alloc(1 << 14);
+  private slots = new Int32Array(2 << 10);
+  /**
+   * The entries, each in one place: its marks (see marks()), its id, its length, then its
+   * bytes, padded to a multiple of 4. A lookup that found the slot reads nothing else.
+   */
+  private pool = Buffer.allocUnsafeSlow(1 << 14);
+  /** `pool` as ints, for an entry's head. */
+  private heads = new Int32Array(this.pool.buffer, 0, this.pool.length >> 2);
   private poolUsed = 0;
-  /** Where in `slots` the entry find() found or add() added last is. */
+  /** Where in `heads` the entry find() found or add() added last starts. */
   private last = 0;
 
   /** The id of bytes[start, end), or -1 when absent. */
   find(bytes: Uint8Array, start: number, end: number): number {
     const hash = hashBytes(bytes, start, end);
     const slots = this.slots;
-    const mask = slots.length / SLOT - 1;
+    const mask = (slots.length >> 1) - 1;
+    const heads = this.heads;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const at = slot * SLOT;
-      const id = slots[at + 1]! - 1;
-      if (id < 0) return -1;
-      if (slots[at] === hash && slots[at + 3] === end - start && this.holds(slots[at + 2]!, bytes, start, end)) {
-        this.last = at;
-        return id;
+      const entry = slots[2 * slot + 1]! - 1;
+      if (entry < 0) return -1;
+      const head = entry >> 2;
+      if (slots[2 * slot] === hash && heads[head + 2] === end - start && this.holds(entry + HEAD, bytes, start, end)) {
+        this.last = head;
+        return heads[head + 1]!;
       }
     }
   }
 
   /** 32 bits a user may set on the entry found or added last, kept beside it (no other memory to reach). */
   marks(): number {
-    return this.slots[this.last + 4]!;
+    return this.heads[this.last]!;
   }
 
   mark(bits: number): void {
-    this.slots[this.last + 4] = this.slots[this.last + 4]! | bits;
+    this.heads[this.last] = this.heads[this.last]! | bits;
   }
 
   /** Add bytes[start, end), which must be absent (see find), with its value; returns its id. */
   add(bytes: Uint8Array, start: number, end: number, value: T): number {
     const id = this.values.length;
-    if (2 * (id + 1) > this.slots.length / SLOT) this.growSlots();
+    if (4 * (id + 1) > this.slots.length) this.growSlots();
     const length = end - start;
-    if (this.poolUsed + length > this.pool.length) this.growPool(length);
-    this.pool.set(bytes.subarray(start, end), this.poolUsed);
-    this.place(hashBytes(bytes, start, end), id, this.poolUsed, length, 0);
-    this.poolUsed += length;
+    const size = HEAD + ((length + 3) & ~3);
+    if (this.poolUsed + size > this.pool.length) this.growPool(size);
+    const entry = this.poolUsed;
+    const head = entry >> 2;
+    this.heads[head] = 0;
+    this.heads[head + 1] = id;
+    this.heads[head + 2] = length;
+    this.pool.set(bytes.subarray(start, end), entry + HEAD);
+    this.place(hashBytes(bytes, start, end), entry);
+    this.poolUsed += size;
+    this.last = head;
     this.values.push(value);
     return id;
   }
@@ -70,27 +83,22 @@ export class PathTable<T> {
     return true;
   }
 
-  /** Put an entry in the first free slot of its probe sequence (it becomes the last one, see marks()). */
-  private place(hash: number, id: number, at: number, length: number, marks: number): void {
+  /** Put an entry in the first free slot of its probe sequence. */
+  private place(hash: number, entry: number): void {
     const slots = this.slots;
-    const mask = slots.length / SLOT - 1;
+    const mask = (slots.length >> 1) - 1;
     let slot = hash & mask;
-    while (slots[slot * SLOT + 1] !== 0) slot = (slot + 1) & mask;
-    const i = slot * SLOT;
-    slots[i] = hash;
-    slots[i + 1] = id + 1;
-    slots[i + 2] = at;
-    slots[i + 3] = length;
-    slots[i + 4] = marks;
-    this.last = i;
+    while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+    slots[2 * slot] = hash;
+    slots[2 * slot + 1] = entry + 1;
   }
 
   /** Double the slots (kept at most half full, so probe runs stay short) and place every entry again. */
   private growSlots(): void {
     const old = this.slots;
     this.slots = new Int32Array(2 * old.length);
-    for (let i = 0; i < old.length; i += SLOT) {
-      if (old[i + 1] !== 0) this.place(old[i]!, old[i + 1]! - 1, old[i + 2]!, old[i + 3]!, old[i + 4]!);
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i + 1] !== 0) this.place(old[i]!, old[i + 1]! - 1);
     }
   }
 
@@ -99,11 +107,12 @@ export class PathTable<T> {
     const pool = Buffer.allocUnsafeSlow(Math.max(2 * this.pool.length, this.poolUsed + need));
     this.pool.copy(pool, 0, 0, this.poolUsed);
     this.pool = pool;
+    this.heads = new Int32Array(pool.buffer, 0, pool.length >> 2);
   }
 }
 
-/** Ints per slot of PathTable.slots. */
-const SLOT = 5;
+/** Bytes of an entry's head in PathTable's pool: marks, id and length, an int each. */
+const HEAD = 12;
 
 /** FNV-1a of bytes[start, end), as a signed 32-bit int. */
 export function hashBytes(bytes: Uint8Array, start: number, end: number): number {

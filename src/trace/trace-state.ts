@@ -50,11 +50,15 @@ export const SYSCALLS: ReadonlyMap<string, Syscall> = new Map([
   entry('exit_group', { exitGroup: true }),
 ].map((syscall) => [syscall.name, syscall]));
 
+const RECENT_SLOTS = 1024;
+
 /** Lines held back per unparented pid before giving up on finding its parent. */
 const ORPHAN_LINE_LIMIT = 4096;
 
 export class TraceState {
   private readonly procs = new Map<number, Proc>();
+  /** Processes looked up lately, by pid modulo RECENT_SLOTS (see knownProc). */
+  private readonly recent: (Proc | undefined)[] = new Array<Proc | undefined>(RECENT_SLOTS).fill(undefined);
   /** The process of the last line handled (entries of `procs` are never replaced). */
   private last: Proc | undefined;
   /** Held-back lines per pid, as text, scanned again when replayed. */
@@ -96,9 +100,16 @@ export class TraceState {
    */
   knownProc(pid: number): Proc | undefined {
     // Runs of lines from one process are the rule: skip the map for them.
-    const proc = this.last !== undefined && this.last.pid === pid ? this.last : this.procs.get(pid);
-    if (proc !== undefined) this.last = proc;
-    return proc;
+    if (this.last !== undefined && this.last.pid === pid) return this.last;
+    // Then the few processes alive at a time, most likely: skip the map (all pids ever seen) for them too.
+    const slot = pid & (RECENT_SLOTS - 1);
+    let proc = this.recent[slot];
+    if (proc === undefined || proc.pid !== pid) {
+      proc = this.procs.get(pid);
+      if (proc === undefined) return undefined;
+      this.recent[slot] = proc;
+    }
+    return (this.last = proc);
   }
 
   /**

@@ -229,15 +229,25 @@ export class SummaryBuilder {
 
   /** record() of the path whose latin1 bytes are bytes[start, end). */
   recordBytes(bytes: Buffer, start: number, end: number): PathRecord {
-    const id = this.paths.find(bytes, start, end);
-    if (id >= 0) return this.paths.values[id]!;
-    const path = latin1(bytes, start, end);
-    const rec = new PathRecord(path, this.isPseudo(path), this.sets.empty);
-    this.paths.add(bytes, start, end, rec);
-    return rec;
+    return this.recordAt(this.idOfBytes(bytes, start, end));
   }
 
-  /** The marks (see PathTable) of the record recordBytes() gave last: FastLines notes there which effects it had. */
+  /**
+   * The id of the record recordBytes() gives: with marks() next, a caller learns whether the
+   * path has had an effect without reaching for its record (on a big trace, a cache miss).
+   */
+  idOfBytes(bytes: Buffer, start: number, end: number): number {
+    const id = this.paths.find(bytes, start, end);
+    if (id >= 0) return id;
+    const path = latin1(bytes, start, end);
+    return this.paths.add(bytes, start, end, new PathRecord(path, this.isPseudo(path), this.sets.empty));
+  }
+
+  recordAt(id: number): PathRecord {
+    return this.paths.values[id]!;
+  }
+
+  /** The marks (see PathTable) of the record recordBytes() or idOfBytes() gave last: FastLines notes there which effects it had. */
   marks(): number {
     return this.paths.marks();
   }

@@ -60,6 +60,26 @@ describe('PathTable', () => {
     flipped[0xe9] = 0x69; // a high byte and its ASCII neighbour are different bytes
     expect(table.find(flipped, 0, 256)).toBe(-1);
   });
+  it('keeps each entry\'s marks with it as the table grows', () => {
+    const table = new PathTable<number>();
+    const names = Array.from({ length: 5000 }, (_, i) => bytes(`/srv/data/file${i}`));
+    for (const [i, b] of names.entries()) {
+      table.add(b, 0, b.length, i);
+      expect(table.marks()).toBe(0); // a new entry has none
+      if (i % 3 === 0) table.mark(1 << (i % 31));
+    }
+    for (const [i, b] of names.entries()) {
+      expect(table.find(b, 0, b.length)).toBe(i);
+      expect(table.marks()).toBe(i % 3 === 0 ? 1 << (i % 31) : 0);
+    }
+    table.find(names[7]!, 0, names[7]!.length);
+    table.mark(4);
+    table.mark(8);
+    expect(table.find(names[6]!, 0, names[6]!.length)).toBe(6);
+    expect(table.marks()).toBe(1 << 6);
+    table.find(names[7]!, 0, names[7]!.length);
+    expect(table.marks()).toBe(12);
+  });
 });
 
 describe('SummaryBuilder records', () => {

@@ -139,4 +139,19 @@ describe('trace edge cases', () => {
     expect(paths(s.used)).toEqual([...used].sort());
     expect(paths(s.missing)).toEqual([...missing].sort());
   });
+
+  it('keeps the cwd of each process apart, pids that share a slot of the recent-process cache included', () => {
+    // 5, 1029 and 2053 are equal modulo the cache's 1024 slots: each lookup of one evicts another.
+    const lines = ['5  chdir("/a") = 0'];
+    for (const [child, dir] of [[1029, '/b'], [2053, '/c']] as const) {
+      lines.push(`5  clone(child_stack=NULL, flags=SIGCHLD) = ${child}`, `${child}  chdir("${dir}") = 0`);
+    }
+    for (let round = 0; round < 3; round++) {
+      for (const pid of [5, 1029, 2053, 1029, 5]) lines.push(`${pid}  access("f${round}-${pid}", F_OK) = 0`);
+    }
+    const s = parse(lines);
+    const dirOf = { 5: '/a', 1029: '/b', 2053: '/c' } as const;
+    const expected = [0, 1, 2].flatMap((round) => ([5, 1029, 2053] as const).map((pid) => `${dirOf[pid]}/f${round}-${pid}`));
+    expect(paths(s.used).filter((p) => p.includes('/f'))).toEqual(expected.sort());
+  });
 });
