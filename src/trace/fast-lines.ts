@@ -137,7 +137,7 @@ export class FastLines {
     if (this.resumedText.length < need) this.resumedText = Buffer.alloc(2 * need);
     const text = this.resumedText;
     if (!copyLatin1(argsText, text)) return false;
-    call.bytes.copy(text, argsText.length, call.partStart, call.partEnd);
+    copyBytes(call.bytes, call.partStart, call.partEnd, text, argsText.length);
     // A join that does not scan counts as malformed, and an exit_group may end the run: feed's.
     if (!call.scanCall(text, 0, need) || !this.onCall(pending.info, proc, state)) return false;
     state.endPending(proc);
@@ -300,7 +300,7 @@ export class FastLines {
     const { fd } = this;
     const real = this.out.recordBytes(fd.bytes, fd.start, fd.end);
     this.out.use(real, name, access);
-    this.out.resolvedTo(rec, real.path);
+    this.out.resolvedTo(rec, real);
   }
 }
 
@@ -357,10 +357,10 @@ class PathBytes {
     const need = baseLength + 1 + rel.end - rel.start;
     if (this.own.length < need) this.own = Buffer.alloc(2 * need);
     const own = this.own;
-    base.bytes.copy(own, 0, base.start, base.end);
+    copyBytes(base.bytes, base.start, base.end, own, 0);
     let n = baseLength;
     if (!(n === 1 && own[0] === 0x2f)) own[n++] = 0x2f;
-    rel.bytes.copy(own, n, rel.start, rel.end);
+    copyBytes(rel.bytes, rel.start, rel.end, own, n);
     this.bytes = own;
     this.start = 0;
     this.end = n + rel.end - rel.start;
@@ -440,6 +440,14 @@ function equalBytes(a: Buffer, aStart: number, aEnd: number, b: Buffer, bStart: 
   if (aEnd - aStart !== bEnd - bStart) return false;
   for (let i = aEnd - 1, k = bEnd - 1; i >= aStart; i--, k--) if (a[i] !== b[k]) return false;
   return true;
+}
+
+/**
+ * src[start, end) into dst from `at`. Buffer.copy makes a view of the source range first (an
+ * allocation): for the few dozen bytes of a path, a loop is cheaper.
+ */
+function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, at: number): void {
+  for (let i = start; i < end; i++) dst[at++] = src[i]!;
 }
 
 /** Copy a string's chars as bytes; false when one is above 0xff. */

@@ -25,7 +25,7 @@ export function pathFromBufferStart(buf: Buffer, length: number): string {
   let i = 0;
   while (i < length && buf[i]! < 0x80) i++;
   if (i === length) return buf.toString('latin1', 0, length);
-  return buf.toString(isValidUtf8(buf.subarray(i, length)) ? 'utf8' : 'latin1', 0, length);
+  return buf.toString(isValidUtf8(buf, i, length) ? 'utf8' : 'latin1', 0, length);
 }
 
 /**
@@ -36,7 +36,7 @@ export function pathFromBufferStart(buf: Buffer, length: number): string {
 export function latin1OfPath(buf: Buffer, length: number): number {
   let i = 0;
   while (i < length && buf[i]! < 0x80) i++;
-  if (i === length || !isValidUtf8(buf.subarray(i, length))) return length;
+  if (i === length || !isValidUtf8(buf, i, length)) return length;
   let n = i;
   while (i < length) {
     const b = buf[i]!;
@@ -54,10 +54,10 @@ export function latin1OfPath(buf: Buffer, length: number): number {
   return n;
 }
 
-/** Strict UTF-8 validation (no overlongs, no surrogates, max U+10FFFF). */
-export function isValidUtf8(buf: Uint8Array): boolean {
-  let i = 0;
-  const n = buf.length;
+/** Strict UTF-8 validation (no overlongs, no surrogates, max U+10FFFF) of buf[start, end). */
+export function isValidUtf8(buf: Uint8Array, start = 0, end = buf.length): boolean {
+  let i = start;
+  const n = end;
   while (i < n) {
     const b = buf[i]!;
     if (b < 0x80) {

@@ -240,8 +240,9 @@ function openCall(dirfdIdx: number, pathIdx: number, flagsIdx: number, fixedFlag
     recordOpenFlags(flags, rec, name, out, t.raw);
     const fdPath = resultPathOtherThan(call, t.path);
     if (fdPath !== undefined) {
-      out.use(out.record(fdPath), name, access);
-      out.resolvedTo(rec, fdPath);
+      const real = out.record(fdPath);
+      out.use(real, name, access);
+      out.resolvedTo(rec, real);
     }
   };
   return fixedFlags === undefined ? shaped(run, { kind: 'open', dirfdIdx, pathIdx, flagsIdx, access: 'read' }) : run;

@@ -273,9 +273,10 @@ export class SummaryBuilder {
     if (errno !== undefined) rec.useErrnos = this.sets.with(rec.useErrnos, errno);
   }
 
-  /** Record that opening `rec`'s path (already used) gave an fd whose real path is `realPath`. */
-  resolvedTo(rec: PathRecord, realPath: string): void {
-    if (realPath !== rec.path && rec.access !== 0) addUnique((rec.realPaths ??= []), realPath);
+  /** Record that opening `rec`'s path (already used) gave an fd whose real path is `real`'s. */
+  resolvedTo(rec: PathRecord, real: PathRecord): void {
+    // A record's path is its own string already (see own()): no copy to make.
+    if (real !== rec && rec.access !== 0 && !(rec.realPaths ??= []).includes(real.path)) rec.realPaths.push(real.path);
   }
 
   miss(rec: PathRecord, syscall: string, errno: string, raw?: string): void {
