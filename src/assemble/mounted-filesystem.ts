@@ -3,9 +3,9 @@
  * `docker export`. A container of the image that runs nothing but slimify's init (`--pause`, no
  * network) makes the engine mount the image's layers, with its own small init layer on top, at
  * the container's MergedDir; slimify walks that directory (its init's `--walk`: lstat, the first
- * bytes of each regular file, file capabilities) and later reads only the files it keeps. The export reads and copies every byte
- * of the image while the app is traced; this reads a few hundred kB of metadata and the kept
- * files.
+ * bytes of each regular file, file capabilities) and later reads only the files it keeps. The
+ * export reads and copies every byte of the image while the app is traced; this reads a few
+ * hundred kB of metadata and the kept files.
  *
  * It needs what `docker export` does not: the engine on this machine, slimify running as root
  * (the engine's storage is root's alone), and a storage driver that mounts a union of the
@@ -103,7 +103,7 @@ export async function walkFilesystem(root: string): Promise<WalkResult> {
     const path = pathFromBytes(relative);
     if (type === undefined || CONTAINER_ONLY.has(path) || path === SENSOR_DIR || path.startsWith(`${SENSOR_DIR}/`)) continue;
     const entry: FsEntry = { path, type, mode: stats.mode, uid: stats.uid, gid: stats.gid, size: type === 'file' ? stats.size : 0, mtime: stats.mtime };
-    const header = tarHeader(latin1(relative), entry);
+    const header = tarHeader(tarName(relative), entry);
     let needsHeader = !isAscii(relative);
     if (type === 'symlink') {
       entry.linkname = pathFromBytes(record.linkname);
@@ -115,7 +115,7 @@ export async function walkFilesystem(root: string): Promise<WalkResult> {
         entry.type = 'hardlink';
         entry.size = 0;
         entry.linkname = first.path;
-        header.linkname = latin1(first.bytes);
+        header.linkname = tarName(first.bytes);
         needsHeader ||= !isAscii(first.bytes);
       } else {
         if (stats.nlink > 1) firstLink.set(stats.ino, { path, bytes: relative });
@@ -211,7 +211,7 @@ function isAscii(bytes: Buffer): boolean {
 }
 
 /** A tar name for a path relative to the root ('/usr/bin' -> 'usr/bin'), its bytes as latin1. */
-function latin1(relative: Buffer): string {
+function tarName(relative: Buffer): string {
   return relative.subarray(1).toString('latin1');
 }
 

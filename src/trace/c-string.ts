@@ -33,26 +33,23 @@ export function findClosingQuote(text: string, from: number, end = text.length):
   return -1;
 }
 
-/** Reused by unescapeC: the escaped text as bytes, then the bytes it stands for. */
-let escaped = Buffer.alloc(256);
+/** Reused by unescapeC: the escaped text as bytes, decoded in place. */
 let scratch = Buffer.alloc(256);
 
 /** Decode the escaped text in text[start, end) to a path string. */
 export function unescapeC(text: string, start: number, end: number): string {
   const slash = text.indexOf('\\', start);
   if (slash < 0 || slash >= end) return text.slice(start, end);
-  if (escaped.length < end - start) {
-    escaped = Buffer.alloc(2 * (end - start));
-    scratch = Buffer.alloc(2 * (end - start));
-  }
+  if (scratch.length < end - start) scratch = Buffer.alloc(2 * (end - start));
   // Trace text is latin1 (see line-splitter.ts): one byte per char.
-  const n = escaped.write(text.slice(start, end), 0, 'latin1');
-  return pathFromBufferStart(scratch, unescapeBytes(escaped, 0, n, scratch));
+  const n = scratch.write(text.slice(start, end), 0, 'latin1');
+  return pathFromBufferStart(scratch, unescapeBytes(scratch, 0, n, scratch));
 }
 
 /**
  * Decode the escaped text in src[start, end) into `into` (which needs end - start bytes at
- * least: decoding never lengthens); returns the number of bytes written.
+ * least); returns the number of bytes written. Decoding never lengthens, so `into` may be
+ * `src` itself with start 0: no byte is written before it has been read.
  */
 export function unescapeBytes(src: Uint8Array, start: number, end: number, into: Uint8Array): number {
   let n = 0;

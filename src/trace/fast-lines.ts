@@ -321,33 +321,26 @@ class PathBytes {
   /** call.bytes[start, end) decoded; false when a decoded char is above 0xff (the text path's business). */
   set(call: ByteCall, start: number, end: number): boolean {
     if (!call.hasEscapes(start, end)) {
-      this.bytes = call.bytes;
-      this.start = start;
-      this.end = end;
-      this.decoded = undefined;
+      this.point(call.bytes, start, end, undefined);
       return true;
     }
-    if (this.own.length < end - start) this.own = Buffer.alloc(2 * (end - start));
-    const n = latin1OfPath(this.own, unescapeBytes(call.bytes, start, end, this.own));
+    const own = this.room(end - start);
+    const n = latin1OfPath(own, unescapeBytes(call.bytes, start, end, own));
     if (n < 0) return false;
-    this.bytes = this.own;
-    this.start = 0;
-    this.end = n;
-    this.decoded = undefined;
+    this.point(own, 0, n, undefined);
     return true;
   }
 
   /** The path `s` (chars as bytes); DECLINE when one is above 0xff. */
   setString(s: string): Found {
-    this.decoded = s;
-    return this.setOwn(s);
+    const own = this.room(s.length);
+    if (!copyLatin1(s, own)) return DECLINE;
+    this.point(own, 0, s.length, s);
+    return FOUND;
   }
 
   copy(other: PathBytes): Found {
-    this.bytes = other.bytes;
-    this.start = other.start;
-    this.end = other.end;
-    this.decoded = other.decoded;
+    this.point(other.bytes, other.start, other.end, other.decoded);
     return FOUND;
   }
 
@@ -355,16 +348,12 @@ class PathBytes {
   join(base: PathBytes, rel: PathBytes): void {
     const baseLength = base.end - base.start;
     const need = baseLength + 1 + rel.end - rel.start;
-    if (this.own.length < need) this.own = Buffer.alloc(2 * need);
-    const own = this.own;
+    const own = this.room(need);
     copyBytes(base.bytes, base.start, base.end, own, 0);
     let n = baseLength;
     if (!(n === 1 && own[0] === 0x2f)) own[n++] = 0x2f;
     copyBytes(rel.bytes, rel.start, rel.end, own, n);
-    this.bytes = own;
-    this.start = 0;
-    this.end = n + rel.end - rel.start;
-    this.decoded = undefined;
+    this.point(own, 0, n + rel.end - rel.start, undefined);
   }
 
   text(): string {
@@ -403,13 +392,18 @@ class PathBytes {
     return false;
   }
 
-  private setOwn(s: string): Found {
-    if (this.own.length < s.length) this.own = Buffer.alloc(2 * s.length);
-    if (!copyLatin1(s, this.own)) return DECLINE;
-    this.bytes = this.own;
-    this.start = 0;
-    this.end = s.length;
-    return FOUND;
+  /** The path is bytes[start, end), whose string is `decoded` when known. */
+  private point(bytes: Buffer, start: number, end: number, decoded: string | undefined): void {
+    this.bytes = bytes;
+    this.start = start;
+    this.end = end;
+    this.decoded = decoded;
+  }
+
+  /** This path's own buffer, with room for `size` bytes (its bytes may point into it). */
+  private room(size: number): Buffer {
+    if (this.own.length < size) this.own = Buffer.alloc(2 * size);
+    return this.own;
   }
 }
 

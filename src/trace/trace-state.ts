@@ -50,6 +50,7 @@ export const SYSCALLS: ReadonlyMap<string, Syscall> = new Map([
   entry('exit_group', { exitGroup: true }),
 ].map((syscall) => [syscall.name, syscall]));
 
+/** Slots of TraceState's recent-process cache: more than the processes a trace has alive at once, mostly. */
 const RECENT_SLOTS = 1024;
 
 /** Lines held back per unparented pid before giving up on finding its parent. */

@@ -275,8 +275,10 @@ export class SummaryBuilder {
 
   /** Record that opening `rec`'s path (already used) gave an fd whose real path is `real`'s. */
   resolvedTo(rec: PathRecord, real: PathRecord): void {
+    if (real === rec || rec.access === 0) return;
     // A record's path is its own string already (see own()): no copy to make.
-    if (real !== rec && rec.access !== 0 && !(rec.realPaths ??= []).includes(real.path)) rec.realPaths.push(real.path);
+    const list = (rec.realPaths ??= []);
+    if (!list.includes(real.path)) list.push(real.path);
   }
 
   miss(rec: PathRecord, syscall: string, errno: string, raw?: string): void {
