@@ -1,4 +1,4 @@
-import { END_OF_LIST, bracket, isErrnoChar, isNameChar, numericValueOf, type ArgList } from './strace-line.js';
+import { END_OF_LIST, isErrnoChar, isNameChar, nest, numericValueOf } from './strace-line.js';
 
 /**
  * The common trace line, a complete call such as
@@ -14,14 +14,12 @@ import { END_OF_LIST, bracket, isErrnoChar, isNameChar, numericValueOf, type Arg
  *
  * One instance is reused for every line: nothing here may be kept once the next line comes.
  */
-export class ByteCall implements ArgList {
+export class ByteCall {
   bytes: Buffer = Buffer.alloc(0);
-  /** Where the argument being scanned starts (see ArgList). */
-  argFrom = 0;
   pid = 0;
   nameStart = 0;
   nameEnd = 0;
-  /** The arguments of an unfinished call, or the tail of a resumed one: bytes[partStart, partEnd). */
+  /** The arguments of an unfinished call, the tail of a resumed one, or `args) = result` of a complete one: bytes[partStart, partEnd). */
   partStart = 0;
   partEnd = 0;
   /** Number of top-level arguments, counted as ScannedCall.argc is. */
@@ -44,10 +42,12 @@ export class ByteCall implements ArgList {
   private escapes = false;
   /** Start and end (exclusive) of each argument, trimmed of spaces: [s0, e0, s1, e1, ...]. */
   private readonly spans: number[] = [];
+  /** Per argument that starts with a C string, the index of its closing quote; -1 for the others. */
+  private readonly stringEnds: number[] = [];
 
   /** Read the pid of the line bytes[start, end); returns where the text after it starts, or -1 to decline. */
   scanPid(bytes: Buffer, start: number, end: number): number {
-    this.bytes = bytes;
+    if (this.bytes !== bytes) this.bytes = bytes; // see PathBytes.point (fast-lines.ts)
     let i = start;
     let pid = 0;
     for (; i < end; i++) {
@@ -61,7 +61,11 @@ export class ByteCall implements ArgList {
     return i < end ? i : -1;
   }
 
-  /** Scan the line from just after its pid (see scanPid) to `end` (no newline); DECLINE when the fast path does not take it. */
+  /**
+   * Cut the line from just after its pid (see scanPid) to `end` (no newline) into its name and
+   * its part; DECLINE when the fast path does not take it. A complete call (CALL) is not
+   * scanned yet: its part is `args) = result`, for scanCall once the caller knows it wants it.
+   */
   scanRest(bytes: Buffer, i: number, end: number): ByteLineKind {
     if (bytes[i] === 0x3c) return this.scanResumed(bytes, i, end);
     this.nameStart = i;
@@ -75,12 +79,14 @@ export class ByteCall implements ArgList {
       return UNFINISHED_CALL;
     }
     if (endsWith(bytes, body, end, DETACHED)) return DECLINE;
-    return this.scanCall(bytes, body, end) ? CALL : DECLINE;
+    this.partStart = body;
+    this.partEnd = end;
+    return CALL;
   }
 
   /** Scan `args) = result` in bytes[from, end) (as ScannedCall.scan); false when declined. */
   scanCall(bytes: Buffer, from: number, end: number): boolean {
-    this.bytes = bytes;
+    if (this.bytes !== bytes) this.bytes = bytes; // see PathBytes.point (fast-lines.ts)
     this.argsStart = from;
     this.argc = 0;
     this.escapes = false;
@@ -112,6 +118,11 @@ export class ByteCall implements ArgList {
     return this.spans[2 * i + 1]!;
   }
 
+  /** The index of the `"` closing the C string argument `i` starts with; -1 when it starts otherwise. */
+  stringEnd(i: number): number {
+    return this.stringEnds[i]!;
+  }
+
   /** Whether bytes[start, end) (a string or annotation) holds a backslash (an escape to decode). */
   hasEscapes(start: number, end: number): boolean {
     if (!this.escapes) return false;
@@ -123,7 +134,7 @@ export class ByteCall implements ArgList {
    * Index of the `"` closing a C string whose content starts at `i`, or -1 if not before
    * `end` (text-scan.ts skipQuoted): a backslash escapes the byte after it.
    */
-  closingQuote(i: number, end: number): number {
+  private closingQuote(i: number, end: number): number {
     const bytes = this.bytes;
     for (; i < end; i++) {
       const c = bytes[i];
@@ -185,25 +196,50 @@ export class ByteCall implements ArgList {
   }
 
   /**
-   * ScannedCall.scanArgs on bytes. Quoted strings and annotations are skipped with plain
-   * loops: on a Buffer, indexOf is a call into C++ that costs more than the bytes it skips.
+   * ScannedCall.scanArgs on bytes. Written for V8: the bytes that mean nothing here are passed
+   * by a loop that only reads (no store, no call), and the scan's state lives in locals; in a
+   * loop that also writes fields, V8 checks the Buffer again at every byte.
    */
   private scanArgs(bytes: Buffer, from: number, end: number): number {
     let depth = 0;
-    this.argFrom = from;
+    let argFrom = from;
+    let escapes = false;
+    /** The first string of the argument being scanned: its opening and closing quotes. */
+    let quoteOpen = -1;
+    let quoteClose = -1;
     for (let i = from; i < end; i++) {
-      const c = bytes[i]!;
-      // Most bytes mean nothing here: one table read passes them (a switch compares each case).
-      if (PLAIN[c] === 1) continue;
+      let c = bytes[i]!;
+      while (PLAIN[c] === 1) {
+        if (++i === end) return -1;
+        c = bytes[i]!;
+      }
       switch (c) {
-        case 0x28: case 0x5b: case 0x5d: case 0x7d: case 0x29: case 0x2c: // ( [ ] } ) ,
-          depth = bracket(this, c, depth, i);
-          if (depth === END_OF_LIST) return i;
+        case 0x28: case 0x5b: case 0x5d: case 0x7d: case 0x29: case 0x2c: { // ( [ ] } ) ,
+          const next = nest(c, depth);
+          if (next >= 0) {
+            depth = next;
+            break;
+          }
+          this.pushArg(argFrom, i, quoteOpen, quoteClose);
+          argFrom = i + 1;
+          quoteOpen = -1;
+          if (next === END_OF_LIST) {
+            if (escapes) this.escapes = true;
+            return i;
+          }
+          depth = 0;
           break;
-        case 0x22: // "
+        }
+        case 0x22: { // "
+          const open = i;
           i = this.closingQuote(i + 1, end);
           if (i < 0) return -1;
+          if (quoteOpen < 0) {
+            quoteOpen = open;
+            quoteClose = i;
+          }
           break;
+        }
         case 0x3c: { // < opens a -y annotation after an fd number or AT_FDCWD
           const p = i > from ? bytes[i - 1]! : 0;
           if ((p >= 0x30 && p <= 0x39) || p === 0x44 /* D */) {
@@ -225,21 +261,22 @@ export class ByteCall implements ArgList {
           break;
         }
         case 0x5c: // \
-          this.escapes = true;
+          escapes = true;
           break;
       }
     }
     return -1;
   }
 
-  /** Record the argument bytes[start, end) (see ArgList). */
-  pushArg(start: number, end: number): void {
+  /** Record the argument bytes[start, end), trimmed of spaces (one empty first argument is none: `vfork()`). */
+  private pushArg(start: number, end: number, quoteOpen: number, quoteClose: number): void {
     const bytes = this.bytes;
     while (start < end && bytes[start] === 0x20) start++;
     while (end > start && bytes[end - 1] === 0x20) end--;
     if (end === start && this.argc === 0) return;
     this.spans[2 * this.argc] = start;
     this.spans[2 * this.argc + 1] = end;
+    this.stringEnds[this.argc] = start === quoteOpen ? quoteClose : -1;
     this.argc++;
   }
 

@@ -3,7 +3,7 @@ import { unescapeBytes } from './c-string.js';
 import { LineMemo } from './line-memo.js';
 import { latin1 } from './line-splitter.js';
 import { latin1OfPath } from './path-encoding.js';
-import { PathTable } from './path-table.js';
+import { FNV_OFFSET, FNV_PRIME, PathTable, hashBytes } from './path-table.js';
 import {
   IGNORE, NO_DIRFD, OK, UNKNOWN, flagsIn, openAccess, outcomeOf, recordOpenFlags, recordOutcome, type Cwd,
   type EffectShape, type Outcome, type SyscallEffect,
@@ -55,9 +55,13 @@ export class FastLines {
   private nextBit = 0;
   /** A number for each errno name seen (from 1). */
   private readonly errnos = new Map<string, number>();
-  /** The last open flags argument read, and its flags (see syscall-effects.ts openFlags). */
-  private lastFlagsText = '';
-  private lastFlags = 0;
+  /**
+   * The last few open flags arguments read, and their flags (see syscall-effects.ts openFlags):
+   * an application opens with a handful of them, which mostly differ in length (one compare).
+   */
+  private readonly flagsTexts: string[] = ['', '', '', ''];
+  private readonly flagsValues = new Int32Array(4);
+  private nextFlags = 0;
 
   constructor(private readonly counts: LineCounts, private readonly out: SummaryBuilder) {
     for (const syscall of SYSCALLS.values()) {
@@ -81,6 +85,7 @@ export class FastLines {
     if (kind === DECLINE_LINE) return false;
     const id = this.syscalls.find(line, call.nameStart, call.nameEnd);
     const syscall = id < 0 ? undefined : this.syscalls.values[id];
+    if (kind === CALL && (!takesCall(syscall) || !call.scanCall(line, call.partStart, call.partEnd))) return false;
     const proc = state.procFor(call.pid);
     if (proc === undefined) return false;
     this.memoizable = kind === CALL;
@@ -104,14 +109,14 @@ export class FastLines {
     return true;
   }
 
-  /** TraceState.onCall for the call in `call`. */
+  /** TraceState.onCall for the call in `call` (one that takesCall). */
   private onCall(syscall: Syscall | undefined, proc: Proc, state: TraceState): boolean {
     if (syscall === undefined) return true; // read, mmap ...: only counted
     const effect = syscall.effect;
     if (effect?.shape !== undefined) return this.run(effect, effect.shape, proc.cwd);
-    // An exit_group that does not end the run changes nothing; forks and the rest are feed's.
+    // Else an exit_group (see takesCall): one that does not end the run changes nothing.
     this.memoizable = false;
-    return syscall.exitGroup && !state.takesExit(proc);
+    return !state.takesExit(proc);
   }
 
   /** TraceState.apply for an unfinished call: it waits in `proc.pending` for its resumed line. */
@@ -132,6 +137,7 @@ export class FastLines {
       this.counts.unmatchedResumed++;
       return true;
     }
+    if (!takesCall(pending.info)) return false;
     const { argsText } = pending;
     const need = argsText.length + call.partEnd - call.partStart;
     if (this.resumedText.length < need) this.resumedText = Buffer.alloc(2 * need);
@@ -162,7 +168,7 @@ export class FastLines {
     // An open whose fd has another path (a symlink) records that path too: not a repeatable effect.
     const realPath = shape.kind === 'open' && call.fdStart >= 0 && !this.fd.equalsSpan(key) && this.fd.isUsable();
     const bit = realPath ? 0 : this.effectBit(name, outcome, flags);
-    const id = out.idOfBytes(key.bytes, key.start, key.end);
+    const id = out.idOfBytes(key.bytes, key.start, key.end, key.hashCode());
     // The summary keeps sets: an effect this path has had already changes nothing.
     if ((out.marks() & bit) !== 0) return true;
     const rec = out.recordAt(id);
@@ -230,14 +236,15 @@ export class FastLines {
       }
     }
     const start = call.argStart(pathIdx);
-    const end = call.argEnd(pathIdx);
-    if (bytes[start] !== 0x22) return DECLINE; // NULL or a pointer
-    const close = call.closingQuote(start + 1, end);
-    if (close < 0) return DECLINE;
+    const close = call.stringEnd(pathIdx);
+    if (close < 0) return DECLINE; // NULL or a pointer
     if (close === start + 1) {
       // An empty path is the dirfd itself, under AT_EMPTY_PATH.
       if (base === NO_BASE || dirfdIdx === NO_DIRFD || !call.argsInclude(AT_EMPTY_PATH)) return NO_TARGET;
-      if (base === BASE_SPAN) return this.key.copy(this.base);
+      if (base === BASE_SPAN) {
+        this.key.copy(this.base);
+        return FOUND;
+      }
       if (!this.showsCwd) this.memoizable = false; // the path is the cwd, which the line does not show
       return this.key.setString(cwd.path);
     }
@@ -252,7 +259,7 @@ export class FastLines {
     } else {
       return DECLINE;
     }
-    return this.key.needsNormalising() ? DECLINE : FOUND;
+    return this.key.hashIfNormal() ? FOUND : DECLINE;
   }
 
   /** fdCall's path for getdents: the usable -y path of the fd in argument 0. */
@@ -288,11 +295,17 @@ export class FastLines {
     if (flagsIdx >= call.argc) return 0;
     const start = call.argStart(flagsIdx);
     const end = call.argEnd(flagsIdx);
-    if (!equalsString(call.bytes, start, end, this.lastFlagsText)) {
-      this.lastFlagsText = latin1(call.bytes, start, end);
-      this.lastFlags = flagsIn(this.lastFlagsText, 0, this.lastFlagsText.length);
+    const texts = this.flagsTexts;
+    for (let k = 0; k < texts.length; k++) {
+      if (equalsString(call.bytes, start, end, texts[k]!)) return this.flagsValues[k]!;
     }
-    return this.lastFlags;
+    const text = latin1(call.bytes, start, end);
+    const flags = flagsIn(text, 0, text.length);
+    const k = this.nextFlags;
+    this.nextFlags = (k + 1) % texts.length;
+    texts[k] = text;
+    this.flagsValues[k] = flags;
+    return flags;
   }
 
   /** openCall's resultPathOtherThan: the returned fd's -y path (in `fd`), which is another path (a symlink was followed). */
@@ -314,6 +327,9 @@ class PathBytes {
   bytes: Buffer = Buffer.alloc(0);
   start = 0;
   end = 0;
+  /** The bytes' hashBytes() when `hashed` (hashIfNormal() sets it in passing). */
+  private hash = 0;
+  private hashed = false;
   /** The string, when set from one (else made from the bytes on demand). */
   private decoded: string | undefined;
   private own = Buffer.alloc(256);
@@ -339,9 +355,17 @@ class PathBytes {
     return FOUND;
   }
 
-  copy(other: PathBytes): Found {
+  copy(other: PathBytes): void {
     this.point(other.bytes, other.start, other.end, other.decoded);
-    return FOUND;
+  }
+
+  /** hashBytes() of the path. */
+  hashCode(): number {
+    if (!this.hashed) {
+      this.hash = hashBytes(this.bytes, this.start, this.end);
+      this.hashed = true;
+    }
+    return this.hash;
   }
 
   /** `base` + `/` + `rel` (just `/` + `rel` when base is `/`), as resolvePath joins them. */
@@ -375,29 +399,41 @@ class PathBytes {
     return !(end - start >= DELETED.length && matches(bytes, end - DELETED.length, DELETED));
   }
 
-  /** path-resolve.ts needsNormalising: empty, `.` or `..` segments, `//`, a trailing `/`. */
-  needsNormalising(): boolean {
+  /**
+   * Whether the path is absolute and normal: not one that path-resolve.ts needsNormalising
+   * (empty, `.` or `..` segments, `//`, a trailing `/`). If so, its hashBytes() is in `hash`,
+   * hashed in the same pass (the path table needs it next).
+   */
+  hashIfNormal(): boolean {
     const { bytes, start, end } = this;
-    if (end === start || bytes[start] !== 0x2f) return true;
-    if (end - start > 1 && bytes[end - 1] === 0x2f) return true;
-    for (let i = start; i < end - 1; i++) {
-      if (bytes[i] !== 0x2f) continue;
+    if (end === start || bytes[start] !== 0x2f) return false;
+    if (end - start > 1 && bytes[end - 1] === 0x2f) return false;
+    let hash = FNV_OFFSET;
+    for (let i = start; i < end; i++) {
+      const b = bytes[i]!;
+      hash = Math.imul(hash ^ b, FNV_PRIME);
+      if (b !== 0x2f || i + 1 === end) continue;
       const c = bytes[i + 1];
-      if (c === 0x2f) return true;
+      if (c === 0x2f) return false;
       if (c !== 0x2e) continue;
       const d = i + 2 < end ? bytes[i + 2] : 0x2f;
-      if (d === 0x2f) return true;
-      if (d === 0x2e && (i + 3 >= end || bytes[i + 3] === 0x2f)) return true;
+      if (d === 0x2f) return false;
+      if (d === 0x2e && (i + 3 >= end || bytes[i + 3] === 0x2f)) return false;
     }
-    return false;
+    this.hash = hash;
+    this.hashed = true;
+    return true;
   }
 
   /** The path is bytes[start, end), whose string is `decoded` when known. */
   private point(bytes: Buffer, start: number, end: number, decoded: string | undefined): void {
-    this.bytes = bytes;
+    // A line's Buffer (a chunk: new, young) stored in this (old) object costs a write barrier's
+    // slow path per store; the same chunk serves thousands of lines in a row.
+    if (this.bytes !== bytes) this.bytes = bytes;
     this.start = start;
     this.end = end;
     this.decoded = decoded;
+    this.hashed = false;
   }
 
   /** This path's own buffer, with room for `size` bytes (its bytes may point into it). */
@@ -405,6 +441,14 @@ class PathBytes {
     if (this.own.length < size) this.own = Buffer.alloc(2 * size);
     return this.own;
   }
+}
+
+/**
+ * Whether onCall may take a complete call of `syscall` (undefined: one that is only counted);
+ * forks, execve and the rarer file syscalls are feed's, and are left to it before scanning.
+ */
+function takesCall(syscall: Syscall | undefined): boolean {
+  return syscall === undefined || syscall.effect?.shape !== undefined || syscall.exitGroup;
 }
 
 /** What resolving a call's path gave: the key is set (FOUND), there is none, or the text path must decide. */

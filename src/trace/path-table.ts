@@ -30,7 +30,11 @@ export class PathTable<T> {
 
   /** The id of bytes[start, end), or -1 when absent. */
   find(bytes: Uint8Array, start: number, end: number): number {
-    const hash = hashBytes(bytes, start, end);
+    return this.findHashed(hashBytes(bytes, start, end), bytes, start, end);
+  }
+
+  /** find() for a caller that has the bytes' hashBytes() already. */
+  findHashed(hash: number, bytes: Uint8Array, start: number, end: number): number {
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
     const heads = this.heads;
@@ -55,7 +59,7 @@ export class PathTable<T> {
   }
 
   /** Add bytes[start, end), which must be absent (see find), with its value; returns its id. */
-  add(bytes: Uint8Array, start: number, end: number, value: T): number {
+  add(bytes: Uint8Array, start: number, end: number, value: T, hash = hashBytes(bytes, start, end)): number {
     const id = this.values.length;
     if (4 * (id + 1) > this.slots.length) this.growSlots();
     const length = end - start;
@@ -67,7 +71,7 @@ export class PathTable<T> {
     this.heads[head + 1] = id;
     this.heads[head + 2] = length;
     this.pool.set(bytes.subarray(start, end), entry + HEAD);
-    this.place(hashBytes(bytes, start, end), entry);
+    this.place(hash, entry);
     this.poolUsed += size;
     this.last = head;
     this.values.push(value);
@@ -116,7 +120,11 @@ const HEAD = 12;
 
 /** FNV-1a of bytes[start, end), as a signed 32-bit int. */
 export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let hash = 0x811c9dc5 | 0;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  let hash = FNV_OFFSET;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, FNV_PRIME);
   return hash;
 }
+
+/** FNV-1a's start and multiplier, for a caller that hashes bytes as it passes over them for another reason. */
+export const FNV_OFFSET = 0x811c9dc5 | 0;
+export const FNV_PRIME = 0x01000193;

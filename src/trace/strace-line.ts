@@ -501,7 +501,7 @@ export function bracket(list: ArgList, c: number, depth: number, i: number): num
  * The depth of brackets after `c`, one of `([]}),`, at `depth` (see bracket); END_OF_ARG or
  * END_OF_LIST where it ends an argument. Any closer closes any opener: strace never mixes them.
  */
-function nest(c: number, depth: number): number {
+export function nest(c: number, depth: number): number {
   switch (c) {
     case 0x28: case 0x5b: return depth + 1; // ( [
     case 0x29: return depth > 0 ? depth - 1 : END_OF_LIST; // )

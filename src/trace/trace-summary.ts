@@ -1,6 +1,6 @@
 import { latin1 } from './line-splitter.js';
 import { isAtOrUnder } from './path-resolve.js';
-import { PathTable } from './path-table.js';
+import { PathTable, hashBytes } from './path-table.js';
 
 /**
  * What a trace says the application did with the filesystem. Every list is sorted by path
@@ -233,14 +233,14 @@ export class SummaryBuilder {
   }
 
   /**
-   * The id of the record recordBytes() gives: with marks() next, a caller learns whether the
+   * The id of the record recordBytes() gives (`hash`: the bytes' hashBytes(), when known): with marks() next, a caller learns whether the
    * path has had an effect without reaching for its record (on a big trace, a cache miss).
    */
-  idOfBytes(bytes: Buffer, start: number, end: number): number {
-    const id = this.paths.find(bytes, start, end);
+  idOfBytes(bytes: Buffer, start: number, end: number, hash = hashBytes(bytes, start, end)): number {
+    const id = this.paths.findHashed(hash, bytes, start, end);
     if (id >= 0) return id;
     const path = latin1(bytes, start, end);
-    return this.paths.add(bytes, start, end, new PathRecord(path, this.isPseudo(path), this.sets.empty));
+    return this.paths.add(bytes, start, end, new PathRecord(path, this.isPseudo(path), this.sets.empty), hash);
   }
 
   recordAt(id: number): PathRecord {

@@ -191,7 +191,9 @@ describe('ByteCall', () => {
     const call = new ByteCall();
     const bytes = Buffer.from(line, 'latin1');
     const rest = call.scanPid(bytes, 0, bytes.length);
-    return [call, rest < 0 ? DECLINE : call.scanRest(bytes, rest, bytes.length)];
+    const kind = rest < 0 ? DECLINE : call.scanRest(bytes, rest, bytes.length);
+    // A complete call's arguments and result are scanned on demand (FastLines does once it knows the syscall).
+    return [call, kind === CALL && !call.scanCall(bytes, call.partStart, call.partEnd) ? DECLINE : kind];
   };
 
   it('finds the argument spans and result that ScannedCall finds', () => {
@@ -222,6 +224,14 @@ describe('ByteCall', () => {
     }
   });
 
+  it('knows where the string an argument starts with ends, and which arguments start otherwise', () => {
+    const [call, kind] = scan('1  f("a\\"b", NULL, ["c"], x"d", "e"..., { "f" }, "g" ) = 0');
+    expect(kind).toBe(CALL);
+    const line = call.bytes.toString('latin1');
+    const ends = Array.from({ length: call.argc }, (_, i) => call.stringEnd(i));
+    expect(ends).toEqual([line.indexOf('", NULL'), -1, -1, -1, line.indexOf('"...'), -1, line.indexOf('" )')]);
+  });
+
   it('knows which ranges hold escapes, whichever loop passed over them', () => {
     const [call] = scan('1  f(3</a>\\x41>, "b\\"c", /* \\ */ {x=\\1}) = 3</d\\74>');
     const line = call.bytes.toString('latin1');
@@ -229,6 +239,28 @@ describe('ByteCall', () => {
     expect(call.hasEscapes(0, line.indexOf('3<'))).toBe(false);
     const [plain] = scan('1  f(3</a>, "b") = 3</d>');
     expect(plain.hasEscapes(0, plain.bytes.length)).toBe(false);
+  });
+});
+
+describe('one record per path, whichever path found it', () => {
+  it('gives the fast path the records the text path made, and the other way round', () => {
+    // The fast path hashes a path as it checks it is normal (hashIfNormal), or on demand; the
+    // text path's record() hashes it again. Were the two hashes different, a path would get two
+    // records, and the summaries below two entries for /bin/sh or /bin.
+    const s = both([
+      '7  execve("/bin/sh", ["sh"], 0x7ffc /* 3 vars */) = 0',
+      '7  openat(AT_FDCWD</app>, "/bin/sh", O_RDONLY) = 3</bin/sh>',
+      '7  chdir("/bin") = 0',
+      '7  getdents64(3</bin>, 0x5 /* 2 entries */, 32768) = 48',
+      '7  newfstatat(AT_FDCWD</bin>, "", {st_mode=S_IFDIR|0755, st_size=4096, ...}, AT_EMPTY_PATH) = 0',
+      '7  newfstatat(3</bin/sh>, "", {st_mode=S_IFREG|0755, st_size=1, ...}, AT_EMPTY_PATH) = 0',
+      '7  rename("/bin/sh", "/bin/sh2") = 0',
+    ]);
+    expect(s.fast).toBeGreaterThanOrEqual(3);
+    expect(s.used.map((u) => [u.path, u.access.join()])).toEqual([
+      ['/bin', 'chdir,list,stat'],
+      ['/bin/sh', 'exec,read,remove,stat'],
+    ]);
   });
 });
 
