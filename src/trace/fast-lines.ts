@@ -3,7 +3,7 @@ import { unescapeBytes } from './c-string.js';
 import { LineMemo } from './line-memo.js';
 import { latin1 } from './line-splitter.js';
 import { latin1OfPath } from './path-encoding.js';
-import { FNV_OFFSET, FNV_PRIME, PathTable, hashBytes } from './path-table.js';
+import { FNV_OFFSET, PathTable, fnvStep, hashBytes } from './path-table.js';
 import {
   IGNORE, NO_DIRFD, OK, UNKNOWN, flagsIn, openAccess, outcomeOf, recordOpenFlags, recordOutcome, type Cwd,
   type EffectShape, type Outcome, type SyscallEffect,
@@ -411,7 +411,7 @@ class PathBytes {
     let hash = FNV_OFFSET;
     for (let i = start; i < end; i++) {
       const b = bytes[i]!;
-      hash = Math.imul(hash ^ b, FNV_PRIME);
+      hash = fnvStep(hash, b);
       if (b !== 0x2f || i + 1 === end) continue;
       const c = bytes[i + 1];
       if (c === 0x2f) return false;

@@ -121,10 +121,12 @@ const HEAD = 12;
 /** FNV-1a of bytes[start, end), as a signed 32-bit int. */
 export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   let hash = FNV_OFFSET;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, FNV_PRIME);
+  for (let i = start; i < end; i++) hash = fnvStep(hash, bytes[i]!);
   return hash;
 }
 
-/** FNV-1a's start and multiplier, for a caller that hashes bytes as it passes over them for another reason. */
+/** FNV-1a's start, and its step for one more byte: for a caller that hashes bytes as it passes over them for another reason. */
 export const FNV_OFFSET = 0x811c9dc5 | 0;
-export const FNV_PRIME = 0x01000193;
+export function fnvStep(hash: number, byte: number): number {
+  return Math.imul(hash ^ byte, 0x01000193);
+}

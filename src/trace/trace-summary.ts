@@ -233,8 +233,9 @@ export class SummaryBuilder {
   }
 
   /**
-   * The id of the record recordBytes() gives (`hash`: the bytes' hashBytes(), when known): with marks() next, a caller learns whether the
-   * path has had an effect without reaching for its record (on a big trace, a cache miss).
+   * The id of the record recordBytes() gives; `hash` is the bytes' hashBytes(), when the caller
+   * has it. With marks() next, a caller learns whether the path has had an effect without
+   * reaching for its record (on a big trace, a cache miss).
    */
   idOfBytes(bytes: Buffer, start: number, end: number, hash = hashBytes(bytes, start, end)): number {
     const id = this.paths.findHashed(hash, bytes, start, end);
