@@ -24,7 +24,8 @@ export interface ContentRange {
 
 /**
  * The bytes of the image's files, wherever slimify reads them from: its copy of the export
- * (ExportCopy), or the image's filesystem where the engine mounted it (MountedCopy).
+ * (ExportCopy), the image's filesystem where the engine mounted it (MountedCopy), or the files
+ * fetched from inside a container of the image (ContainerCopy).
  */
 export abstract class PristineCopy {
   constructor(protected readonly index: FsIndex) {}
@@ -36,6 +37,11 @@ export abstract class PristineCopy {
     return entry?.type === 'file' ? this.locate(entry.path, entry.size) : undefined;
   }
 
+  /** Makes the content of `paths` readable through range(); the copies that hold every file have it already. */
+  async prepare(paths: Iterable<string>): Promise<void> {
+    void paths;
+  }
+
   /** Where the content of the regular file `path` (of `size` bytes) lies; undefined when it is not there. */
   protected abstract locate(path: string, size: number): ContentRange | undefined;
 
@@ -43,6 +49,7 @@ export abstract class PristineCopy {
   abstract remove(): Promise<void>;
 
   async readElf(path: string): Promise<ElfInfo | undefined> {
+    await this.prepare([path]);
     const range = this.range(path);
     if (!range) return undefined;
     let source: FileByteSource | undefined;
@@ -58,6 +65,7 @@ export abstract class PristineCopy {
   }
 
   async readText(path: string): Promise<string | undefined> {
+    await this.prepare([path]);
     const range = this.range(path);
     if (!range) return undefined;
     const source = await fileByteSource(range.file, range);

@@ -23,7 +23,7 @@ import { stat } from 'node:fs/promises';
 import type { Header } from 'tar-stream';
 import { sniffContent } from '../closure/file-kind.js';
 import { type FsEntry, type FsEntryType, FsIndex } from '../closure/fs-index.js';
-import type { MountSource } from '../engine/container.js';
+import type { ContainerHandle, MountSource } from '../engine/container.js';
 import type { ImageInfo } from '../engine/engine.js';
 import type { Session } from '../engine/session.js';
 import { SENSOR_DIR, initPath } from '../sensor/bundle.js';
@@ -47,10 +47,14 @@ export function mountUnavailable(image: ImageInfo, facts: { uid?: number; docker
   return undefined;
 }
 
-export async function readMounted(session: Session, image: ImageInfo, sensor: MountSource): Promise<PristineFilesystem> {
+/**
+ * A started container of the image that runs nothing but slimify's init (`--pause`), as root and
+ * without a network: the engine mounts the image's filesystem for it, and it never changes it.
+ */
+export async function holderContainer(session: Session, image: ImageInfo, sensor: MountSource, purpose: string): Promise<ContainerHandle> {
   const holder = await session.container({
     image: image.id,
-    purpose: 'mount',
+    purpose,
     entrypoint: [`${SENSOR_DIR}/init`, '--pause'],
     cmd: [],
     user: '0',
@@ -60,6 +64,16 @@ export async function readMounted(session: Session, image: ImageInfo, sensor: Mo
   });
   try {
     await holder.start();
+  } catch (error) {
+    session.discardContainer(holder.id);
+    throw error;
+  }
+  return holder;
+}
+
+export async function readMounted(session: Session, image: ImageInfo, sensor: MountSource): Promise<PristineFilesystem> {
+  const holder = await holderContainer(session, image, sensor, 'mount');
+  try {
     const info = await holder.inspect();
     const merged = (info.GraphDriver as { Data?: Record<string, string> } | undefined)?.Data?.MergedDir;
     if (!merged) throw new Error(`the engine gives no MergedDir for container ${holder.id.slice(0, 12)}`);
@@ -90,8 +104,14 @@ export interface WalkResult extends FilesystemIndex {
  * turns its records into entries, hardlinks and the headers the slim layer needs.
  */
 export async function walkFilesystem(root: string): Promise<WalkResult> {
-  const listing = await runWalker(root);
-  const rootBytes = Buffer.from(root.replace(/\/+$/, ''));
+  return indexWalk(await runWalker(root), Buffer.from(root.replace(/\/+$/, '')));
+}
+
+/**
+ * The index of a walk's `listing` (see walkRecords), its regular files found under `rootBytes`;
+ * `adjust` may change an entry before it is indexed (a file it empties has no content to sniff).
+ */
+export function indexWalk(listing: Buffer, rootBytes: Buffer, adjust?: (entry: FsEntry) => void): WalkResult {
   const index = new FsIndex();
   const headers = new Map<string, Header>();
   const hostPaths = new Map<string, Buffer>();
@@ -103,6 +123,7 @@ export async function walkFilesystem(root: string): Promise<WalkResult> {
     const path = pathFromBytes(relative);
     if (type === undefined || CONTAINER_ONLY.has(path) || path === SENSOR_DIR || path.startsWith(`${SENSOR_DIR}/`)) continue;
     const entry: FsEntry = { path, type, mode: stats.mode, uid: stats.uid, gid: stats.gid, size: type === 'file' ? stats.size : 0, mtime: stats.mtime };
+    adjust?.(entry);
     const header = tarHeader(tarName(relative), entry);
     let needsHeader = !isAscii(relative);
     if (type === 'symlink') {
@@ -122,7 +143,7 @@ export async function walkFilesystem(root: string): Promise<WalkResult> {
         hostPaths.set(path, Buffer.concat([rootBytes, relative]));
         files++;
         bytes += entry.size;
-        const found = sniffContent(record.head);
+        const found = sniffContent(entry.size === 0 ? record.head.subarray(0, 0) : record.head);
         entry.kind = found.kind;
         if (found.shebang !== undefined) entry.shebang = found.shebang;
       }

@@ -14,17 +14,21 @@ export interface PristineFilesystem extends FilesystemIndex {
   refused: string[];
   /** the bytes of every file, when a copy was asked for */
   copy?: PristineCopy;
-  /** where it was read: the export, or where the engine mounts it (mounted-filesystem.ts) */
-  via: 'export' | 'mount';
+  /** where it was read: the export, where the engine mounts it (mounted-filesystem.ts) or inside a container (container-filesystem.ts) */
+  via: ReadVia;
 }
 
-export type ReadWay = 'auto' | 'mount' | 'export';
+export type ReadVia = 'export' | 'mount' | 'container';
+export type ReadWay = 'auto' | ReadVia;
 
-/** SLIMIFY_READ: how a build reads the image's filesystem (auto: where the engine mounts it when it can, else the export). */
+/**
+ * SLIMIFY_READ: how a build reads the image's filesystem (auto: where the engine mounts it when
+ * it can, else inside a container, else the export).
+ */
 export function requestedReadWay(): ReadWay {
   const value = process.env.SLIMIFY_READ ?? 'auto';
-  if (value === 'auto' || value === 'mount' || value === 'export') return value;
-  throw new SlimifyError(`SLIMIFY_READ is ${JSON.stringify(value)}: expected auto, mount or export`, { code: 'usage', stage: 'index' });
+  if (value === 'auto' || value === 'mount' || value === 'container' || value === 'export') return value;
+  throw new SlimifyError(`SLIMIFY_READ is ${JSON.stringify(value)}: expected auto, mount, container or export`, { code: 'usage', stage: 'index' });
 }
 
 export interface ReadOptions {

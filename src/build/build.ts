@@ -4,6 +4,7 @@
  * verify -> report. Every container, volume and temp dir belongs to one Session and is removed
  * whatever happens.
  */
+import { join } from 'node:path';
 import { type Readable, Transform, pipeline } from 'node:stream';
 import { computeClosure } from '../closure/closure.js';
 import { type ImageInfo, engineFacts, inspectImage, loadImage, pingEngine, removeImage } from '../engine/engine.js';
@@ -13,6 +14,7 @@ import { copyDirectory, ensureRoom } from '../assemble/export-copy.js';
 import { imageArchive, slimConfig } from '../assemble/image-archive.js';
 import { type PristineFilesystem, readPristine, requestedReadWay } from '../assemble/pristine-source.js';
 import { mountUnavailable, readMounted } from '../assemble/mounted-filesystem.js';
+import { readInContainer } from '../assemble/container-filesystem.js';
 import { layerStream, planLayer } from '../assemble/write-layer.js';
 import type { Probe } from '../probes/probe.js';
 import { probeFailure } from '../probes/run-probes.js';
@@ -88,25 +90,38 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
 
     // the image's filesystem is read from now on, while the sensor is set up and the app traced:
     // nothing before the closure needs it. Where the engine mounts it when it can (see
-    // mounted-filesystem.ts), else a copy of the export, which starts at once: it is the longest stage.
+    // mounted-filesystem.ts), else from inside a container of the image (container-filesystem.ts),
+    // both once the sensor is there; else a copy of the export, which starts at once.
     const readWay = requestedReadWay();
     const engine = await engineFacts();
-    const mountReason = readWay === 'export' ? 'SLIMIFY_READ=export' : mountUnavailable(image, { uid: process.getuid?.(), dockerHost: process.env.DOCKER_HOST, userns: engine.userns });
+    const mountReason = readWay === 'export' || readWay === 'container' ? `SLIMIFY_READ=${readWay}` : mountUnavailable(image, { uid: process.getuid?.(), dockerHost: process.env.DOCKER_HOST, userns: engine.userns });
     if (readWay === 'mount' && mountReason) throw new SlimifyError(`SLIMIFY_READ=mount, but ${mountReason}`, { code: 'usage', stage: 'index' });
-    let exportReason = mountReason;
+    /** why the build did not read the image where the engine mounts it, or inside a container */
+    let slowerReason = mountReason;
     const readStage = (read: (progress: Progress) => Promise<PristineFilesystem>) =>
-      stage('index', 'reading the image filesystem', read, (r) => `${r.index.size} entries, ${formatBytes(r.bytes)} (${r.via === 'mount' ? 'where the engine mounts it' : 'exported'})`, true);
+      stage('index', 'reading the image filesystem', read, (r) => `${r.index.size} entries, ${formatBytes(r.bytes)} (${READ_VIA[r.via]})`, true);
     // where the export's copy goes, once there is room for it (see copyDirectory)
     const roomForCopy = async () => {
       const copyDir = await copyDirectory(image.size);
       await ensureRoom(copyDir, image.size);
       return copyDir;
     };
-    const exported = (copyDir: string, progress: Progress) =>
-      readPristine(session, image.id, { copy: copyDir, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) });
+    const exported = (copyDir: string, progress: Progress) => {
+      debug(`reading the image filesystem through docker export: ${slowerReason}`);
+      return readPristine(session, image.id, { copy: copyDir, onProgress: (bytes, entries) => progress.update(`${entries} entries, ${formatBytes(bytes)}`) });
+    };
+    /** reads it the `way` asked for; a way slimify chose falls back to the next one when it fails */
+    const fallBack = (way: 'mount' | 'container', read: Promise<PristineFilesystem>, next: () => Promise<PristineFilesystem>) =>
+      read.catch((error: unknown) => {
+        if (session.closing) throw error;
+        const failure = `reading the image ${way === 'mount' ? 'where the engine mounts it' : 'inside a container'} failed: ${(error as Error).message}`;
+        if (readWay === way) throw new SlimifyError(`SLIMIFY_READ=${way}, but ${failure}`, { stage: 'index', cause: error });
+        slowerReason = failure;
+        debug(`${failure}: trying the next way`);
+        return next();
+      });
     let reading: Promise<PristineFilesystem> | undefined;
-    if (mountReason) {
-      debug(`reading the image filesystem through docker export: ${mountReason}`);
+    if (readWay === 'export') {
       // the room check fails the build before the trace, not after it
       const copyDir = await roomForCopy();
       reading = readStage((progress) => exported(copyDir, progress));
@@ -126,15 +141,12 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     }
     const mounts = await stage('sensor', 'preparing the sensor', () => prepareSensorMounts(session, image.id, bundle));
     if (!reading) {
-      reading = readStage((progress) =>
-        readMounted(session, image, mounts.sensor).catch((error: unknown) => {
-          if (session.closing) throw error;
-          if (readWay === 'mount') throw new SlimifyError(`SLIMIFY_READ=mount, but reading the image where the engine mounts it failed: ${(error as Error).message}`, { stage: 'index', cause: error });
-          exportReason = `reading it where the engine mounts it failed: ${(error as Error).message}`;
-          debug(`reading the image filesystem through docker export: ${exportReason}`);
-          return roomForCopy().then((copyDir) => exported(copyDir, progress));
-        }),
-      );
+      const inContainer = async (progress: Progress) => {
+        debug(`reading the image filesystem inside a container: ${slowerReason}`);
+        const copyFile = join(await session.tempDir('copy', await copyDirectory(image.size)), 'files');
+        return fallBack('container', readInContainer(session, image, mounts.sensor, copyFile), async () => exported(await roomForCopy(), progress));
+      };
+      reading = readStage((progress) => (mountReason ? inContainer(progress) : fallBack('mount', readMounted(session, image, mounts.sensor), () => inContainer(progress))));
       reading.catch(() => undefined);
     }
 
@@ -160,10 +172,14 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       return { closure, exclusion: applyExcludes(closure.keep, options.excludes, options.inclusions.preservePaths) };
     };
     const planAndLoad = async (indexed: PristineFilesystem, keep: Iterable<string>, suffix: string) => {
+      const kept = [...keep];
       const plan = await stage(
         `assemble${suffix}`,
         `planning the slim layer${suffix}`,
-        async () => planLayer({ index: indexed.index, headers: indexed.headers, content: (path) => indexed.copy!.range(path) }, keep, { clampMtime: new Date(image.created), modes: modeOverrides(options.inclusions, indexed.index) }),
+        async () => {
+          await indexed.copy!.prepare(kept);
+          return planLayer({ index: indexed.index, headers: indexed.headers, content: (path) => indexed.copy!.range(path) }, kept, { clampMtime: new Date(image.created), modes: modeOverrides(options.inclusions, indexed.index) });
+        },
         (r) => `${r.entries.length} entries, ${formatBytes(r.size)}`,
       );
       // the layer streams from the image's files straight into the engine, hashed on the way
@@ -311,7 +327,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
         output: { tag: outputTag, id: slim.id, size: slim.size, layerDigest: layer.diffId },
         ratio: slim.size > 0 ? image.size / slim.size : 0,
         files: { original: indexed.files, kept: countKeptFiles(exclusion.keep, indexed.index), entriesKept: layer.entries },
-        filesystem: { via: indexed.via, reason: indexed.via === 'export' ? exportReason : undefined },
+        filesystem: { via: indexed.via, reason: indexed.via === 'mount' ? undefined : slowerReason },
         probeDefinitions: options.probes.map(probeDefinition),
         verifyProbeDefinitions: options.verifyProbes.map(probeDefinition),
         probes: traced.probes.outcomes,
@@ -343,6 +359,9 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     await session.dispose();
   }
 }
+
+/** How the index stage says where it read the image. */
+const READ_VIA: Record<PristineFilesystem['via'], string> = { mount: 'where the engine mounts it', container: 'inside a container', export: 'exported' };
 
 /** Passes a stream through, reporting the bytes seen so far. */
 function counted(stream: Readable, onBytes: (bytes: number) => void): Readable {

@@ -5,7 +5,7 @@
  * when the goal is to be rid of the container.
  */
 import type Docker from 'dockerode';
-import type { Readable } from 'node:stream';
+import { type Duplex, PassThrough, type Readable } from 'node:stream';
 import { engineStatus } from '../errors.js';
 import { call, client } from './engine.js';
 
@@ -39,6 +39,18 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** A process started with `docker exec` that slimify talks to while it runs. */
+export interface ExecSession {
+  /** the process's stdin */
+  input: NodeJS.WritableStream;
+  /** the process's stdout, as it comes; ends when the process ends */
+  output: Readable;
+  /** what the process wrote to stderr so far */
+  errors(): string;
+  /** hangs up (the process reads the end of its stdin) */
+  close(): void;
+}
+
 export interface ContainerHandle {
   id: string;
   start(): Promise<void>;
@@ -50,6 +62,8 @@ export interface ContainerHandle {
   wait(): Promise<{ StatusCode: number }>;
   remove(): Promise<void>;
   exec(cmd: string[], options?: { user?: string; env?: string[]; workingDir?: string }): Promise<ExecResult>;
+  /** Starts `cmd` in the container with its stdin and stdout connected to slimify. */
+  execSession(cmd: string[], options?: { user?: string }): Promise<ExecSession>;
   getArchive(path: string): Promise<Readable>;
   putArchive(tarball: Readable | Buffer, path: string): Promise<void>;
   export(): Promise<Readable>;
@@ -137,6 +151,29 @@ function wrapContainer(container: Docker.Container): ContainerHandle {
       const out = await demux(stream);
       const info = await call('exec inspect', () => exec.inspect());
       return { exitCode: info.ExitCode ?? -1, ...out };
+    },
+    execSession: async (cmd, options = {}) => {
+      const exec = await call(`exec in ${id.slice(0, 12)}: ${cmd.join(' ')}`, () =>
+        container.exec({ Cmd: cmd, AttachStdin: true, AttachStdout: true, AttachStderr: true, User: options.user }),
+      );
+      const stream = (await call('exec start', () => exec.start({ hijack: true, stdin: true }))) as Duplex;
+      const { modem } = await client();
+      const output = new PassThrough();
+      const errors: Buffer[] = [];
+      const sink = (write: (chunk: Buffer) => void) => ({ write: (chunk: Buffer) => (write(chunk), true) }) as unknown as NodeJS.WritableStream;
+      modem.demuxStream(stream, sink((chunk) => output.write(chunk)), sink((chunk) => errors.push(chunk)));
+      stream.on('end', () => output.end());
+      stream.on('close', () => output.end());
+      stream.on('error', (error) => output.destroy(error));
+      return {
+        input: stream,
+        output,
+        errors: () => Buffer.concat(errors).toString(),
+        close: () => {
+          stream.end();
+          stream.destroy();
+        },
+      };
     },
     getArchive: async (path) => (await call(`get ${path} from ${id.slice(0, 12)}`, () => container.getArchive({ path }))) as unknown as Readable,
     putArchive: async (tarball, path) => {

@@ -1,6 +1,7 @@
 /**
  * The build report: one JSON document (`--report FILE`, `--json`) and its terminal rendering.
  */
+import type { ReadVia } from '../assemble/pristine-source.js';
 import type { Probe, ProbeOutcome } from '../probes/probe.js';
 import type { MissingPath } from '../verify/missing-paths.js';
 import type { Verification } from '../verify/verify-slim.js';
@@ -20,8 +21,8 @@ export interface BuildReport {
   /** original size / slim size */
   ratio: number;
   files: { original: number; kept: number; entriesKept: number };
-  /** how the image's filesystem was read: where the engine mounts it, or exported (and why) */
-  filesystem: { via: 'mount' | 'export'; reason?: string };
+  /** how the image's filesystem was read: where the engine mounts it, inside a container, or exported (and why not a faster way) */
+  filesystem: { via: ReadVia; reason?: string };
   /** the probes as defined (request bodies as text) */
   probeDefinitions: Array<Omit<Probe, 'body'> & { body?: string }>;
   probes: ProbeOutcome[];

@@ -32,6 +32,10 @@
  * carries). slimify reads an image where the engine mounts it with it: in C it takes a tenth of
  * the time the same walk takes in Node, and Node has no call for extended attributes.
  *
+ * `init --serve` runs in a container of the image (see container-filesystem.ts): the same walk of
+ * its root, then the content of the files slimify asks for, so a build that cannot read where the
+ * engine mounts the image (not root, a remote engine) reads only what it keeps, not the whole export.
+ *
  * Built statically so it runs in any image (no shell, no libc needed).
  */
 #define _GNU_SOURCE
@@ -156,13 +160,14 @@ static int pause_until_signal(void) {
 
 static char walk_path[8192];
 static size_t walk_root_length;
-static dev_t walk_device;
+/* where the records go: stdout for --walk, a memory stream for --serve */
+static FILE *walk_out;
 
 static void put_hex(const unsigned char *bytes, size_t length) {
   static const char digits[] = "0123456789abcdef";
   for (size_t i = 0; i < length; i++) {
-    putchar(digits[bytes[i] >> 4]);
-    putchar(digits[bytes[i] & 15]);
+    putc(digits[bytes[i] >> 4], walk_out);
+    putc(digits[bytes[i] & 15], walk_out);
   }
 }
 
@@ -176,18 +181,18 @@ static int walk_failure(const char *what) {
 /* One record for the entry at walk_path (see the comment at the top); 0 when written. */
 static int walk_entry(const struct stat *st) {
   char type = S_ISREG(st->st_mode) ? 'f' : S_ISDIR(st->st_mode) ? 'd' : S_ISLNK(st->st_mode) ? 'l' : S_ISCHR(st->st_mode) ? 'c' : S_ISBLK(st->st_mode) ? 'b' : S_ISFIFO(st->st_mode) ? 'p' : 's';
-  fputs(walk_path + walk_root_length, stdout);
-  putchar(0);
-  printf("%c %o %u %u %lld %lld %lu %llu %u %u", type, (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid, (unsigned)st->st_gid, (long long)st->st_size, (long long)st->st_mtim.tv_sec,
-         (unsigned long)st->st_nlink, (unsigned long long)st->st_ino, major(st->st_rdev), minor(st->st_rdev));
-  putchar(0);
+  fputs(walk_path + walk_root_length, walk_out);
+  putc(0, walk_out);
+  fprintf(walk_out, "%c %o %u %u %lld %lld %lu %llu %u %u", type, (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid, (unsigned)st->st_gid, (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+          (unsigned long)st->st_nlink, (unsigned long long)st->st_ino, major(st->st_rdev), minor(st->st_rdev));
+  putc(0, walk_out);
   if (type == 'l') {
     char target[4096];
     ssize_t length = readlink(walk_path, target, sizeof target);
     if (length < 0) return walk_failure("read the link");
-    fwrite(target, 1, (size_t)length, stdout);
+    fwrite(target, 1, (size_t)length, walk_out);
   }
-  putchar(0);
+  putc(0, walk_out);
   if (type == 'f' && st->st_size > 0) {
     unsigned char head[256];
     int fd = open(walk_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -197,16 +202,26 @@ static int walk_entry(const struct stat *st) {
     if (length < 0) return walk_failure("read");
     put_hex(head, length >= 2 && head[0] == '#' && head[1] == '!' ? (size_t)length : (size_t)(length < 4 ? length : 4));
   }
-  putchar(0);
+  putc(0, walk_out);
   unsigned char capability[1024];
   ssize_t size = type == 'l' ? -1 : lgetxattr(walk_path, "security.capability", capability, sizeof capability);
   if (size > 0) put_hex(capability, (size_t)size);
-  putchar(0);
+  putc(0, walk_out);
   return 0;
 }
 
-/* Lists the directory at walk_path (walk_path[0..length)), depth first in byte order. */
-static int walk_directory(size_t length) {
+/* Mount points the walk enters all the same (--serve: the image's volumes, which hold its files). */
+static char **walk_enter;
+static int walk_enter_count;
+
+static int entered_anyway(void) {
+  for (int i = 0; i < walk_enter_count; i++)
+    if (strcmp(walk_path + walk_root_length, walk_enter[i]) == 0) return 1;
+  return 0;
+}
+
+/* Lists the directory at walk_path (walk_path[0..length)), on `device`, depth first in byte order. */
+static int walk_directory(size_t length, dev_t device) {
   DIR *dir = opendir(walk_path);
   if (!dir) return walk_failure("open the directory");
   char **names = NULL;
@@ -238,7 +253,7 @@ static int walk_directory(size_t length) {
       struct stat st;
       if (lstat(walk_path, &st) != 0) failed = walk_failure("stat");
       else failed = walk_entry(&st);
-      if (!failed && S_ISDIR(st.st_mode) && st.st_dev == walk_device) failed = walk_directory(length + 1 + name_length);
+      if (!failed && S_ISDIR(st.st_mode) && (st.st_dev == device || entered_anyway())) failed = walk_directory(length + 1 + name_length, st.st_dev);
     }
     free(names[i]);
   }
@@ -256,9 +271,71 @@ static int walk(const char *root) {
   walk_root_length = length;
   struct stat st;
   if (stat(walk_path, &st) != 0) return walk_failure("stat");
-  walk_device = st.st_dev;
-  int failed = walk_directory(length);
-  return fflush(stdout) == 0 && !failed ? 0 : 1;
+  int failed = walk_directory(length, st.st_dev);
+  return fflush(walk_out) == 0 && !failed ? 0 : 1;
+}
+
+
+/*
+ * `init --serve [VOLUME...]`: the walk of / (one answer), which enters the mount points named
+ * (the image's volumes: the engine copied the image's files there), then the content of each
+ * regular file whose path comes on stdin (NUL-terminated), in order, until stdin ends. Each answer is its size in
+ * decimal and a newline, then that many bytes; or "!" and why not, and a newline.
+ */
+static void serve_refusal(const char *why) {
+  printf("!%s\n", why);
+  fflush(stdout);
+}
+
+static int serve_file(const char *path) {
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  const char *refused = fd < 0 || fstat(fd, &st) != 0 ? strerror(errno) : !S_ISREG(st.st_mode) ? "not a regular file" : NULL;
+  if (refused) {
+    serve_refusal(refused);
+    if (fd >= 0) close(fd);
+    return 0;
+  }
+  printf("%lld\n", (long long)st.st_size);
+  static char buffer[1 << 16];
+  off_t left = st.st_size;
+  while (left > 0) {
+    ssize_t got = read(fd, buffer, left < (off_t)sizeof buffer ? (size_t)left : sizeof buffer);
+    if (got <= 0) {
+      /* the answer promised st_size bytes: without them the stream cannot go on */
+      fprintf(stderr, "slimify-init: cannot read %s: %s\n", path, got < 0 ? strerror(errno) : "it got shorter");
+      close(fd);
+      return 1;
+    }
+    fwrite(buffer, 1, (size_t)got, stdout);
+    left -= got;
+  }
+  close(fd);
+  return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int serve(char **volumes, int count) {
+  walk_enter = volumes;
+  walk_enter_count = count;
+  char *listing = NULL;
+  size_t size = 0;
+  walk_out = open_memstream(&listing, &size);
+  if (!walk_out) return 1;
+  int failed = walk("/");
+  if (fclose(walk_out) != 0 || failed) {
+    serve_refusal("the walk of / failed");
+    return 1;
+  }
+  printf("%zu\n", size);
+  fwrite(listing, 1, size, stdout);
+  free(listing);
+  if (fflush(stdout) != 0) return 1;
+  char *path = NULL;
+  size_t room = 0;
+  while (getdelim(&path, &room, 0, stdin) > 0) {
+    if (serve_file(path) != 0) return 1;
+  }
+  return 0;
 }
 
 static int exit_status(int status) {
@@ -270,7 +347,8 @@ static int exit_status(int status) {
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "--clear") == 0) return clear(argv[2]);
   if (argc == 2 && strcmp(argv[1], "--pause") == 0) return pause_until_signal();
-  if (argc == 3 && strcmp(argv[1], "--walk") == 0) return walk(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "--walk") == 0) return (walk_out = stdout, walk(argv[2]));
+  if (argc >= 2 && strcmp(argv[1], "--serve") == 0) return serve(argv + 2, argc - 2);
   int hold = 0, untraced = 0;
   while (argc > 1 && strncmp(argv[1], "--", 2) == 0) {
     if (strcmp(argv[1], "--hold") == 0) hold = 1;
@@ -280,7 +358,7 @@ int main(int argc, char **argv) {
     argc--;
   }
   if (argc < 2) {
-    fprintf(stderr, "slimify-init: usage: init [--hold] [--untraced] COMMAND [ARGS...] | init --clear DIR | init --pause | init --walk DIR\n");
+    fprintf(stderr, "slimify-init: usage: init [--hold] [--untraced] COMMAND [ARGS...] | init --clear DIR | init --pause | init --walk DIR | init --serve [VOLUME...]\n");
     return 2;
   }
   sigset_t all, previous;

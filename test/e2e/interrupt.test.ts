@@ -15,13 +15,13 @@ afterAll(async () => {
   await removeTestContainers();
 });
 
-async function interruptWhileTracing(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') {
+async function interruptWhileTracing(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', env: Record<string, string> = {}, containers = 1) {
   const tag = testTag('interrupted');
   const before = await imageId(STATIC);
-  const child = startSlimify(['build', STATIC, '--tag', tag, '--continue-after', '60']);
+  const child = startSlimify(['build', STATIC, '--tag', tag, '--continue-after', '60'], env);
   await waitForOutput(child, 'tracing the app');
   // wait until the traced container really exists, so there is something to clean up
-  while ((await leftoversOf(child.pid!)).containers.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+  while ((await leftoversOf(child.pid!)).containers.length < containers) await new Promise((resolve) => setTimeout(resolve, 200));
   const started = Date.now();
   child.kill(signal);
   const result = await child;
@@ -44,6 +44,14 @@ describe('interrupting slimify build during the traced run', () => {
     const { result, pid } = await interruptWhileTracing('SIGTERM');
     expect(result.exitCode, result.all).toBe(143);
     expect(await leftoversOf(pid)).toEqual(NOTHING);
+  });
+
+  // the container slimify reads the image in, with its file server, goes too
+  it('on SIGINT while reading the image inside a container does the same', async () => {
+    const { result, pid, before } = await interruptWhileTracing('SIGINT', { SLIMIFY_READ: 'container' }, 2);
+    expect(result.exitCode, result.all).toBe(130);
+    expect(await leftoversOf(pid)).toEqual(NOTHING);
+    expect(await imageId(STATIC)).toBe(before);
   });
 
   it('when the terminal goes away (SIGHUP) does the same and exits 129', async () => {

@@ -1,12 +1,15 @@
 // The modules under test come from dist/: the static init they run lives there (npm run build).
-// Reading an image where the engine mounts it must give what its export gives: the same index
+// Reading an image where the engine mounts it, or inside a container of it, must give what its
+// export gives: the same index
 // (every entry's type, mode, owner, size, time, link target and content kind) and, for a layer
 // of every path, the same bytes. Checked on a fixture, on an imported image of odd entries
 // (hardlinks, file capabilities, names that are not UTF-8, devices, a FIFO, setuid bits, long
 // names) and on an image whose later layer deletes files and replaces a directory (whiteouts,
-// an opaque directory), which the union mount resolves and the export has resolved too.
+// an opaque directory), which the union mount resolves and the export has resolved too. Inside a
+// container, what is under /dev is the engine's (a tmpfs), not the image's: it is left out of the
+// comparison there.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -14,6 +17,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Header } from 'tar-stream';
 import { readMounted } from '../../dist/assemble/mounted-filesystem.js';
+import { readInContainer } from '../../dist/assemble/container-filesystem.js';
 import { type PristineFilesystem, readPristine } from '../../dist/assemble/pristine-source.js';
 import { blockPadding } from '../../src/assemble/pax-records.js';
 import { END_OF_ARCHIVE, headerBlocks } from '../../src/assemble/tar-header.js';
@@ -68,7 +72,6 @@ let session: Session;
 let sensor: SensorMounts;
 
 beforeAll(async () => {
-  if (!root) return;
   await execa('docker', ['import', '-', odd], { input: oddTar() });
   await buildImage(
     layered,
@@ -125,21 +128,43 @@ async function bothWays(ref: string, check: (ways: { exported: PristineFilesyste
   }
 }
 
+/** Reads `ref` through the export and inside a container, hands both to `check`, then lets go of them. */
+async function exportAndContainer(ref: string, check: (ways: { exported: PristineFilesystem; inside: PristineFilesystem; created: Date }) => Promise<void>): Promise<void> {
+  const image = (await inspectImage(ref))!;
+  const exported = await readPristine(session, image.id, { copy: await session.tempDir('export-test') });
+  try {
+    const inside = await readInContainer(session, image, sensor.sensor, join(await session.tempDir('copy-test'), 'files'));
+    try {
+      await check({ exported, inside, created: new Date(image.created) });
+    } finally {
+      await inside.copy!.remove();
+    }
+  } finally {
+    await exported.copy!.remove();
+  }
+}
+
 /**
  * The engine's init layer, made anew for each container: files of the same content and mode,
  * but each container's own times.
  */
 const INIT_LAYER = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev/console', '/dev', '/dev/pts', '/dev/shm', '/proc', '/sys', '/etc/mtab', '/etc']);
 
-function entries(fs: PristineFilesystem) {
+/** Where the engine mounts its own filesystems: inside a container, what is there is the engine's, not the image's. */
+const engineMounted = (path: string) => /^\/(dev|proc|sys)(\/|$)/.test(path);
+
+function entries(fs: PristineFilesystem, skip: (path: string) => boolean = () => false, looseTimes: string[] = []) {
   return [...fs.index.entries()]
-    .map((e) => (INIT_LAYER.has(e.path) ? { ...e, mtime: 0 } : e))
+    .filter((e) => !skip(e.path))
+    .map((e) => (INIT_LAYER.has(e.path) || looseTimes.includes(e.path) ? { ...e, mtime: 0 } : e))
     .sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
-/** The digest of a layer of every path, times clamped to the image's creation as a build clamps them. */
-async function layerDigest(fs: PristineFilesystem, created: Date): Promise<string> {
-  const plan = planLayer({ index: fs.index, headers: fs.headers, content: (path) => fs.copy!.range(path) }, [...fs.index.entries()].map((e) => e.path), { clampMtime: created });
+/** The digest of a layer of every path (but those skipped), times clamped to the image's creation as a build clamps them. */
+async function layerDigest(fs: PristineFilesystem, created: Date, skip: (path: string) => boolean = () => false): Promise<string> {
+  const paths = [...fs.index.entries()].map((e) => e.path).filter((path) => !skip(path));
+  await fs.copy!.prepare(paths);
+  const plan = planLayer({ index: fs.index, headers: fs.headers, content: (path) => fs.copy!.range(path) }, paths, { clampMtime: created });
   const hash = createHash('sha256');
   await pipeline(layerStream(plan), hash);
   return hash.digest('hex');
@@ -190,11 +215,11 @@ describe.skipIf(!root)('reading the image where the engine mounts it', () => {
   }, 300_000);
 
   // a private mount namespace with an empty /var/lib/docker: the engine's mounts are out of sight,
-  // as for an engine of another mount namespace (rootless, a VM); slimify exports instead
-  it('falls back to the export when it cannot see where the engine mounts the image', async () => {
+  // as for an engine of another mount namespace (rootless, a VM); slimify reads inside a container instead
+  it('falls back to reading inside a container when it cannot see where the engine mounts the image', async () => {
     const hidden = await build('static-bin', 'hidden', {}, ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /var/lib/docker && exec "$@"', 'sh']);
-    expect(hidden.report.filesystem.via).toBe('export');
-    expect(hidden.report.filesystem.reason).toMatch(/^reading it where the engine mounts it failed: /);
+    expect(hidden.report.filesystem.via).toBe('container');
+    expect(hidden.report.filesystem.reason).toMatch(/^reading the image where the engine mounts it failed: /);
     expect(hidden.report.verification.passed).toBe(true);
     const { containers } = await engineObjects();
     expect(containers).toEqual([]);
@@ -203,11 +228,99 @@ describe.skipIf(!root)('reading the image where the engine mounts it', () => {
   it('refuses an unknown SLIMIFY_READ, and SLIMIFY_READ=mount where it cannot work', async () => {
     const bad = await slimify(['build', 'slimify-fixtures/static-bin:latest'], { env: { SLIMIFY_READ: 'maybe' } });
     expect(bad.exitCode).toBe(2);
-    expect(bad.all).toContain('SLIMIFY_READ is "maybe": expected auto, mount or export');
+    expect(bad.all).toContain('SLIMIFY_READ is "maybe": expected auto, mount, container or export');
     const hidden = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /var/lib/docker && exec "$@"', 'sh', 'node', new URL('../../dist/cli/main.js', import.meta.url).pathname, 'build', 'slimify-fixtures/static-bin:latest', '--tag', `slimify-test/forced:${testSession}`], { reject: false, all: true, env: { SLIMIFY_READ: 'mount', CI: 'true' } });
     builtTags.push(`slimify-test/forced:${testSession}`);
     expect(hidden.exitCode).not.toBe(0);
     expect(hidden.all).toMatch(/SLIMIFY_READ=mount, but reading the image where the engine mounts it failed: .*is not the root of the container|SLIMIFY_READ=mount, but reading the image where the engine mounts it failed: ENOENT/);
     expect((await engineObjects()).containers).toEqual([]);
   }, 120_000);
+});
+
+describe('reading the image inside a container', () => {
+  // a volume's top directory is the engine's, made when the container was: its time is not the image's
+  it.each([['the nginx fixture', 'slimify-fixtures/nginx:latest', []], ['an image of odd entries', odd, []], ['an image with whiteouts, an opaque dir and a volume', layered, ['/data']]])(
+    'gives what the export gives (but /dev, /proc and /sys): %s',
+    async (_what, ref, volumes) => {
+      await exportAndContainer(ref, async ({ exported, inside, created }) => {
+        expect(inside.via).toBe('container');
+        expect(entries(inside, engineMounted, volumes)).toEqual(entries(exported, engineMounted, volumes));
+        const skip = (path: string) => engineMounted(path) || volumes.includes(path);
+        expect(await layerDigest(inside, created, skip)).toBe(await layerDigest(exported, created, skip));
+      });
+    },
+    120_000,
+  );
+
+  it('carries hardlinks, capabilities, odd names, the files of a volume, and the engine\'s files as its init layer holds them', async () => {
+    await exportAndContainer(odd, async ({ inside }) => {
+      expect(inside.index.get('/bin/tool-link')).toMatchObject({ type: 'hardlink', linkname: '/bin/tool' });
+      expect(inside.index.get('/bin/tool')).toMatchObject({ type: 'file', kind: 'elf', uid: 1234, gid: 4321, mode: 0o755 });
+      expect(inside.index.get('/run.sh')).toMatchObject({ kind: 'script', shebang: '/bin/sh -e' });
+      expect(Buffer.from(inside.headers.get('/bin/capable')!.pax!['SCHILY.xattr.security.capability']!, 'latin1')).toEqual(CAPABILITY);
+      expect(inside.headers.get('/caf\xe9')?.name).toBe(LATIN1_NAME);
+      expect(inside.index.get('/suid')?.mode).toBe(0o4755);
+      // a hardlink reads as its target, a file asked for twice is fetched once
+      await inside.copy!.prepare(['/bin/tool-link', '/bin/tool', '/run.sh']);
+      expect(await inside.copy!.readText('/run.sh')).toBe('#!/bin/sh -e\necho hi\n');
+      expect(inside.copy!.range('/bin/tool-link')).toEqual(inside.copy!.range('/bin/tool'));
+      expect((await inside.copy!.readElf('/bin/tool'))?.interpreter).toBeUndefined();
+    });
+    await exportAndContainer(layered, async ({ inside }) => {
+      expect(inside.index.get('/data/in-volume')).toMatchObject({ type: 'file', size: 5 });
+      expect(await inside.copy!.readText('/data/in-volume')).toBe('kept\n');
+      // the container's own files, mounted over the image's, are not read
+      expect(inside.index.get('/etc/hosts')).toMatchObject({ type: 'file', size: 0, mode: 0o755 });
+      expect(await inside.copy!.readText('/etc/hosts')).toBe('');
+    });
+  }, 120_000);
+
+  it('fails the read of a file gone since the walk with the reason, goes on with the next, and leaves no container once removed', async () => {
+    const image = (await inspectImage(layered))!;
+    const inside = await readInContainer(session, image, sensor.sensor, join(await session.tempDir('copy-test'), 'files'));
+    const holders = await execa('docker', ['ps', '-q', '--filter', `name=slimify-${session.id}-serve`]);
+    const holder = holders.stdout.trim().split('\n')[0]!; // the newest first
+    await execa('docker', ['exec', holder, 'rm', '/etc/passwd']);
+    await expect(inside.copy!.readText('/etc/passwd')).rejects.toThrow('reading /etc/passwd inside the container failed: No such file or directory');
+    expect(await inside.copy!.readText('/etc/apt/only')).toBe('new\n');
+    await inside.copy!.remove();
+    await session.removed();
+    expect((await execa('docker', ['ps', '-aq', '--filter', `id=${holder}`])).stdout.trim()).toBe('');
+  }, 120_000);
+
+  // nobody, in the engine's group: what a user who may use the engine but is not root gets
+  it.skipIf(!root)('is the way a user who is not root gets, and builds what root builds', async () => {
+    const group = (await execa('getent', ['group', 'docker'])).stdout.split(':')[2]!;
+    const home = mkdtempSync(join(tmpdir(), 'slimify-not-root-test-'));
+    chmodSync(home, 0o777);
+    try {
+      const asRoot = await build('static-bin', 'as-root');
+      const probes = join(home, 'probes.json');
+      writeFileSync(probes, probeFileFor(fixture('static-bin')));
+      const tag = `slimify-test/static-bin.not-root:${testSession}`;
+      builtTags.push(tag);
+      const report = join(home, 'report.json');
+      const cli = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+      const args = ['build', fixture('static-bin').image, '--tag', tag, '--http-probe-file', probes, '--report', report];
+      const result = await execa('setpriv', ['--reuid=65534', `--regid=${group}`, '--clear-groups', 'node', cli, ...args], { reject: false, all: true, env: { TMPDIR: home, CI: 'true' } });
+      expect(result.exitCode, result.all).toBe(0);
+      const notRoot = JSON.parse(readFileSync(report, 'utf8'));
+      expect(notRoot.filesystem).toEqual({ via: 'container', reason: 'slimify is not running as root, and only root may read where the engine keeps images' });
+      expect(notRoot.output.layerDigest).toBe(asRoot.report.output.layerDigest);
+      expect(readdirSync(home).sort()).toEqual(['probes.json', 'report.json']);
+      expect((await engineObjects()).containers).toEqual([]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it.each(['static-bin', 'nginx'])('builds the same slim image of %s as through the export', async (name) => {
+    const inside = await build(name, 'inside', { SLIMIFY_READ: 'container' });
+    const exported = await build(name, 'exported-too', { SLIMIFY_READ: 'export' });
+    expect(inside.report.filesystem).toEqual({ via: 'container', reason: 'SLIMIFY_READ=container' });
+    expect(inside.output).toMatch(/reading the image filesystem done .*\(inside a container\)/);
+    expect(inside.report.output.layerDigest).toBe(exported.report.output.layerDigest);
+    expect(inside.report.kept).toEqual(exported.report.kept);
+    expect(inside.report.verification.passed).toBe(true);
+  }, 300_000);
 });
