@@ -65,7 +65,7 @@ export function renderMarkdown(run) {
     'The floor runs the app once. slimify runs it twice, by design: traced, then the slim image to verify it. ' +
       '"floor + 2nd run" adds the probes column once more (a second untraced run of the app); the target is measured against the floor alone.',
     '',
-    ...exportWayText(ok),
+    ...otherWaysText(ok),
     '## Tracing overhead: time to the first answer (ms, from container start)',
     '',
     table(['image', 'untraced original', 'traced (readyMs.traced)', 'slim, untraced (readyMs.slim)', 'traced / untraced'],
@@ -96,19 +96,28 @@ export function renderMarkdown(run) {
   return parts.join('\n') + '\n';
 }
 
-/** The export way (runs since the mounted read came in): the same build with SLIMIFY_READ=export, against the same floor. */
-function exportWayText(ok) {
-  const rows = ok.filter((r) => r.exportWay);
+/** Runs before the container way came in recorded the export way alone, as `exportWay`. */
+function waysOf(holder) {
+  return holder.ways ?? (holder.exportWay ? { export: holder.exportWay } : {});
+}
+
+/** The other ways (runs since the mounted read came in): the same build with SLIMIFY_READ=container or export, against the same floor. */
+function otherWaysText(ok) {
+  const rows = ok.filter((r) => Object.keys(waysOf(r)).length > 0);
   if (rows.length === 0) return [];
+  const ways = ['container', 'export'].filter((way) => rows.some((r) => waysOf(r)[way]));
   return [
-    '## Read where the engine mounts it, or exported',
+    '## Read where the engine mounts it, inside a container, or exported',
     '',
     'As root with a local engine, slimify reads the image where the engine mounts it and copies only the kept files (`read via` mount); ' +
-      'otherwise it reads the whole image through `docker export`. Each round also builds the image with `SLIMIFY_READ=export`, against the same floor.',
+      'otherwise it reads it inside a container of the image (slimify\'s init lists the files and sends the kept ones), and if that fails, the whole image through `docker export`. ' +
+      `Each round also builds the image with ${ways.map((way) => `\`SLIMIFY_READ=${way}\``).join(' and ')}, against the same floor.`,
     '',
-    table(['image', 'read via', 'slimify s', 'overhead', 'export way s (median)', 'overhead', 'every round (export way)'],
-      rows.map((r) => [r.name, r.via, s(r.wallMs), x(r.overhead), s(r.exportWay.wallMs), x(r.exportWay.overhead),
-        r.rounds.filter((round) => round.exportWay).map((round) => x(round.exportWay.overhead)).join(' ')])),
+    table(['image', 'read via', 'slimify s', 'overhead', ...ways.flatMap((way) => [`${way} way s (median)`, 'overhead', `every round (${way} way)`])],
+      rows.map((r) => [r.name, r.via, s(r.wallMs), x(r.overhead), ...ways.flatMap((way) => {
+        const median = waysOf(r)[way];
+        return [s(median?.wallMs), x(median?.overhead), r.rounds.map((round) => waysOf(round)[way]).filter(Boolean).map((w) => x(w.overhead)).join(' ')];
+      })])),
     '',
   ];
 }
