@@ -76,7 +76,7 @@ export function registerBuild(program: Command): void {
     .argument('<image>', 'image reference or id (must exist in the engine; see --pull)')
     .addHelpText(
       'after',
-      '\nAs root with a local engine (overlay2), slimify reads the image where the engine mounts it and copies only the files it keeps. Otherwise it reads it through docker export and keeps one copy of its filesystem while it works: about the image\'s size, checked before it starts; in /dev/shm for images up to about 400 MB when memory allows, else (or when TMPDIR is set) in TMPDIR (default /tmp). SLIMIFY_READ=mount|export forces one way.\nExit codes: docs/exit-codes.md. Probes: docs/probes.md.',
+      '\nAs root with a local engine (overlay2), slimify reads the image where the engine mounts it and copies only the files it keeps. Otherwise it reads it inside a container of the image (docker exec), and copies only the files it keeps. If that fails, it reads it through docker export and keeps one copy of its filesystem while it works: about the image\'s size, checked before it starts. Copies go to /dev/shm for images up to about 400 MB when memory allows, else (or when TMPDIR is set) to TMPDIR (default /tmp). SLIMIFY_READ=mount|container|export forces one way.\nExit codes: docs/exit-codes.md. Probes: docs/probes.md.',
     )
     .option('-t, --tag <tag>', 'output tag (default: REPO.slim:TAG)')
     .option('--force', 'replace the output tag if it exists (the old image goes once the new one is loaded)')
