@@ -112,32 +112,20 @@ async function build(name: string, label: string, env: Record<string, string> = 
   return { output: result.all, report: JSON.parse(readFileSync(report, 'utf8')) };
 }
 
-/** Reads `ref` both ways, hands both to `check`, then lets go of them (the holder container goes). */
-async function bothWays(ref: string, check: (ways: { exported: PristineFilesystem; mounted: PristineFilesystem; created: Date }) => Promise<void>): Promise<void> {
-  const image = (await inspectImage(ref))!;
-  const exported = await readPristine(session, image.id, { copy: await session.tempDir('export-test') });
-  try {
-    const mounted = await readMounted(session, image, sensor.sensor);
-    try {
-      await check({ exported, mounted, created: new Date(image.created) });
-    } finally {
-      await mounted.copy!.remove();
-    }
-  } finally {
-    await exported.copy!.remove();
-  }
-}
+type Read = (image: NonNullable<Awaited<ReturnType<typeof inspectImage>>>) => Promise<PristineFilesystem>;
+const mountedRead: Read = (image) => readMounted(session, image, sensor.sensor);
+const containerRead: Read = async (image) => readInContainer(session, image, sensor.sensor, join(await session.tempDir('copy-test'), 'files'));
 
-/** Reads `ref` through the export and inside a container, hands both to `check`, then lets go of them. */
-async function exportAndContainer(ref: string, check: (ways: { exported: PristineFilesystem; inside: PristineFilesystem; created: Date }) => Promise<void>): Promise<void> {
+/** Reads `ref` through the export and the `other` way, hands both to `check`, then lets go of them (the holder container goes). */
+async function againstExport(ref: string, other: Read, check: (ways: { exported: PristineFilesystem; read: PristineFilesystem; created: Date }) => Promise<void>): Promise<void> {
   const image = (await inspectImage(ref))!;
   const exported = await readPristine(session, image.id, { copy: await session.tempDir('export-test') });
   try {
-    const inside = await readInContainer(session, image, sensor.sensor, join(await session.tempDir('copy-test'), 'files'));
+    const read = await other(image);
     try {
-      await check({ exported, inside, created: new Date(image.created) });
+      await check({ exported, read, created: new Date(image.created) });
     } finally {
-      await inside.copy!.remove();
+      await read.copy!.remove();
     }
   } finally {
     await exported.copy!.remove();
@@ -172,7 +160,7 @@ async function layerDigest(fs: PristineFilesystem, created: Date, skip: (path: s
 
 describe.skipIf(!root)('reading the image where the engine mounts it', () => {
   it.each([['the nginx fixture', 'slimify-fixtures/nginx:latest'], ['an image of odd entries', odd], ['an image with whiteouts, an opaque dir and a volume', layered]])('gives what the export gives: %s', async (_what, ref) => {
-    await bothWays(ref, async ({ exported, mounted, created }) => {
+    await againstExport(ref, mountedRead, async ({ exported, read: mounted, created }) => {
       expect(mounted.via).toBe('mount');
       expect(entries(mounted)).toEqual(entries(exported));
       expect(mounted.files).toBe(exported.files);
@@ -182,7 +170,7 @@ describe.skipIf(!root)('reading the image where the engine mounts it', () => {
   }, 120_000);
 
   it('carries hardlinks, capabilities, odd names and devices', async () => {
-    await bothWays(odd, async ({ mounted }) => {
+    await againstExport(odd, mountedRead, async ({ read: mounted }) => {
       expect(mounted.index.get('/bin/tool-link')).toMatchObject({ type: 'hardlink', linkname: '/bin/tool' });
       expect(mounted.index.get('/bin/tool')).toMatchObject({ type: 'file', kind: 'elf', uid: 1234, gid: 4321, mode: 0o755 });
       expect(mounted.index.get('/run.sh')).toMatchObject({ kind: 'script', shebang: '/bin/sh -e' });
@@ -194,7 +182,7 @@ describe.skipIf(!root)('reading the image where the engine mounts it', () => {
   }, 120_000);
 
   it('leaves no container or volume once the copy is removed', async () => {
-    await bothWays(layered, async ({ mounted }) => expect(mounted.index.get('/data/in-volume')).toMatchObject({ type: 'file', size: 5 }));
+    await againstExport(layered, mountedRead, async ({ read: mounted }) => expect(mounted.index.get('/data/in-volume')).toMatchObject({ type: 'file', size: 5 }));
     await session.removed();
     const labelled = await engineObjects();
     const holders = await execa('docker', ['ps', '-aq', '--filter', 'label=slimify.session']);
@@ -242,7 +230,7 @@ describe('reading the image inside a container', () => {
   it.each([['the nginx fixture', 'slimify-fixtures/nginx:latest', []], ['an image of odd entries', odd, []], ['an image with whiteouts, an opaque dir and a volume', layered, ['/data']]])(
     'gives what the export gives (but /dev, /proc and /sys): %s',
     async (_what, ref, volumes) => {
-      await exportAndContainer(ref, async ({ exported, inside, created }) => {
+      await againstExport(ref, containerRead, async ({ exported, read: inside, created }) => {
         expect(inside.via).toBe('container');
         expect(entries(inside, engineMounted, volumes)).toEqual(entries(exported, engineMounted, volumes));
         const skip = (path: string) => engineMounted(path) || volumes.includes(path);
@@ -253,7 +241,7 @@ describe('reading the image inside a container', () => {
   );
 
   it('carries hardlinks, capabilities, odd names, the files of a volume, and the engine\'s files as its init layer holds them', async () => {
-    await exportAndContainer(odd, async ({ inside }) => {
+    await againstExport(odd, containerRead, async ({ read: inside }) => {
       expect(inside.index.get('/bin/tool-link')).toMatchObject({ type: 'hardlink', linkname: '/bin/tool' });
       expect(inside.index.get('/bin/tool')).toMatchObject({ type: 'file', kind: 'elf', uid: 1234, gid: 4321, mode: 0o755 });
       expect(inside.index.get('/run.sh')).toMatchObject({ kind: 'script', shebang: '/bin/sh -e' });
@@ -266,7 +254,7 @@ describe('reading the image inside a container', () => {
       expect(inside.copy!.range('/bin/tool-link')).toEqual(inside.copy!.range('/bin/tool'));
       expect((await inside.copy!.readElf('/bin/tool'))?.interpreter).toBeUndefined();
     });
-    await exportAndContainer(layered, async ({ inside }) => {
+    await againstExport(layered, containerRead, async ({ read: inside }) => {
       expect(inside.index.get('/data/in-volume')).toMatchObject({ type: 'file', size: 5 });
       expect(await inside.copy!.readText('/data/in-volume')).toBe('kept\n');
       // the container's own files, mounted over the image's, are not read
@@ -276,8 +264,7 @@ describe('reading the image inside a container', () => {
   }, 120_000);
 
   it('fails the read of a file gone since the walk with the reason, goes on with the next, and leaves no container once removed', async () => {
-    const image = (await inspectImage(layered))!;
-    const inside = await readInContainer(session, image, sensor.sensor, join(await session.tempDir('copy-test'), 'files'));
+    const inside = await containerRead((await inspectImage(layered))!);
     const holders = await execa('docker', ['ps', '-q', '--filter', `name=slimify-${session.id}-serve`]);
     const holder = holders.stdout.trim().split('\n')[0]!; // the newest first
     await execa('docker', ['exec', holder, 'rm', '/etc/passwd']);
