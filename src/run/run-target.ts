@@ -129,7 +129,9 @@ export async function runTarget(options: RunOptions): Promise<RunResult> {
       startedAt,
     );
 
-    if (options.sensor && done && probes.outcomes.some((o) => !o.ok)) {
+    // an app that exits at once can be gone before its ports were looked up (no ports, so every
+    // probe fails at once), and before the engine's answer to wait() has come: ask its state
+    if (options.sensor && probes.outcomes.some((o) => !o.ok) && (done || !(await container.inspect()).State.Running)) {
       const exitCode = await exited;
       throw new SlimifyError(`${describeExit(options.ref, exitCode, 'before the probes could run')}: check that it starts with \`docker run ${options.ref}\` (its output is below)`, {
         code: 'target-failed',
