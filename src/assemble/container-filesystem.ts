@@ -20,6 +20,7 @@ import type { ExecSession, MountSource } from '../engine/container.js';
 import type { ImageInfo } from '../engine/engine.js';
 import type { Session } from '../engine/session.js';
 import { SENSOR_DIR } from '../sensor/bundle.js';
+import type { FileByteSource } from '../closure/byte-source.js';
 import { type ContentRange, ExportWriter, PristineCopy } from './export-copy.js';
 import { holderContainer, indexWalk } from './mounted-filesystem.js';
 import type { PristineFilesystem } from './pristine-source.js';
@@ -53,7 +54,7 @@ export async function readInContainer(session: Session, image: ImageInfo, sensor
   }
 }
 
-/** What becomes of one answer of `init --serve`. */
+/** What becomes of one answer of `init --serve`: its bytes, once it has said how many. */
 interface Answer {
   begin(size: number): void;
   data(bytes: Buffer): void;
@@ -62,10 +63,33 @@ interface Answer {
 }
 
 /**
- * The slimify side of `init --serve`: the first answer is the listing, each later one the content
- * of a file asked for (its size in decimal and a newline, then the bytes; or "!" and why not).
- * Contents go into the copy file in the order they come, and each request learns where its
- * content lies there.
+ * An answer of a known size (slimify knows each file's size from the listing): bytes kept in
+ * memory, or written to `at` in the copy file. One of another size fails, its bytes dropped.
+ */
+function sizedAnswer(expected: number, sink: ((bytes: Buffer, at: number) => void) | undefined, settle: { resolve: (bytes: Buffer) => void; reject: (error: Error) => void }): Answer {
+  const chunks: Buffer[] = [];
+  let wrong: Error | undefined;
+  let at = 0;
+  return {
+    begin: (size) => {
+      if (size !== expected) wrong = new Error(`it sent ${size} bytes, where the listing said ${expected}`);
+    },
+    data: (bytes) => {
+      if (wrong) return;
+      if (sink) sink(bytes, at);
+      else chunks.push(bytes);
+      at += bytes.length;
+    },
+    end: () => (wrong ? settle.reject(wrong) : settle.resolve(Buffer.concat(chunks))),
+    fail: settle.reject,
+  };
+}
+
+/**
+ * The slimify side of `init --serve`: the first answer is the listing, each later one the bytes
+ * asked for (a decimal size and a newline, then the bytes; or "!" and why not). A whole file
+ * goes into the copy file at a place set when it is asked for, so what reads it can know where
+ * before it is there; a range of one (the closure's ELF reads) comes back in memory.
  */
 export class FileServer {
   readonly listing: Promise<Buffer>;
@@ -73,7 +97,8 @@ export class FileServer {
   private current: Answer | undefined;
   private left = 0;
   private header: Buffer[] = [];
-  private written = 0;
+  /** bytes of the copy file given out to files asked for */
+  private reserved = 0;
   private broken: Error | undefined;
 
   constructor(
@@ -90,31 +115,35 @@ export class FileServer {
     exec.output.on('error', (error: Error) => this.breakDown(error));
   }
 
-  /** Where the content of the file named `name` (its bytes in the container) lies in the copy. */
-  request(name: Buffer): Promise<{ start: number; size: number }> {
-    if (this.broken) return Promise.reject(this.broken);
-    return new Promise((resolve, reject) => {
-      let start = 0;
-      let size = 0;
-      this.waiting.push({
-        begin: (bytes) => {
-          start = this.written;
-          size = bytes;
-        },
-        data: (bytes) => {
-          this.writer.write(bytes);
-          this.written += bytes.length;
-        },
-        end: () => resolve({ start, size }),
-        fail: (error) => reject(new Error(`reading ${name.toString()} inside the container failed: ${error.message}`)),
-      });
-      this.exec.input.write(Buffer.concat([name, Buffer.of(0)]));
-    });
+  /** The `length` bytes at `offset` of the file named `name` (its bytes in the container), which has them all. */
+  read(name: Buffer, offset: number, length: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => this.ask(name, offset, length, length, sizedAnswer(length, undefined, { resolve, reject: this.failure(name, reject) })));
+  }
+
+  /** The whole file `name` of `size` bytes into the copy file: where it will lie, and when it is there. */
+  copy(name: Buffer, size: number): { start: number; done: Promise<void> } {
+    const start = this.reserved;
+    this.reserved += size;
+    const done = new Promise<void>((resolve, reject) =>
+      this.ask(name, 0, -1, size, sizedAnswer(size, (bytes, at) => this.writer.write(bytes, start + at), { resolve: () => resolve(), reject: this.failure(name, reject) })),
+    );
+    return { start, done };
   }
 
   close(): void {
     this.breakDown(new Error('it was closed'));
     this.exec.close();
+  }
+
+  private failure(name: Buffer, reject: (error: Error) => void): (error: Error) => void {
+    return (error) => reject(new Error(`reading ${name.toString()} inside the container failed: ${error.message}`));
+  }
+
+  private ask(name: Buffer, offset: number, length: number, expected: number, answer: Answer): void {
+    if (this.broken) return answer.fail(this.broken);
+    if (expected === 0 && length >= 0) return (answer.begin(0), answer.end());
+    this.waiting.push(answer);
+    this.exec.input.write(Buffer.concat([name, Buffer.from(`\0${offset} ${length}\0`)]));
   }
 
   private consume(chunk: Buffer): void {
@@ -171,10 +200,16 @@ export class FileServer {
   }
 }
 
-/** The bytes of the image's files, fetched from the container as they are first needed, and kept in a copy file. */
+/** What the closure reads of a file at a time: reads of an ELF file's parts fall in a few blocks of this size. */
+const BLOCK = 64 * 1024;
+
+/**
+ * The bytes of the image's files, from the container: the closure's reads as ranges, in blocks
+ * (an ELF file's headers, dynamic section and strings: a few kB of a 47 MB libnode), the kept
+ * files whole into the copy file, each asked for at once and read by the layer as it comes.
+ */
 export class ContainerCopy extends PristineCopy {
-  private readonly starts = new Map<string, number>();
-  private readonly fetching = new Map<string, Promise<void>>();
+  private readonly copies = new Map<string, { start: number; done: Promise<void> }>();
 
   constructor(
     index: FsIndex,
@@ -187,37 +222,65 @@ export class ContainerCopy extends PristineCopy {
     super(index);
   }
 
-  override async prepare(paths: Iterable<string>): Promise<void> {
-    const waits: Promise<void>[] = [];
+  /** Asks for every file of `paths` not asked for yet; resolves once all are in the copy (range() may be used before). */
+  override prepare(paths: Iterable<string>): Promise<void> {
+    const copies: Promise<void>[] = [];
     for (const path of paths) {
-      let entry = this.index.get(path);
-      if (entry?.type === 'hardlink') entry = this.index.get(entry.linkname!);
-      if (entry?.type !== 'file' || this.starts.has(entry.path)) continue;
-      let fetched = this.fetching.get(entry.path);
-      if (!fetched) {
-        fetched = this.fetch(entry);
-        this.fetching.set(entry.path, fetched);
-      }
-      waits.push(fetched);
+      const entry = this.fileEntry(path);
+      if (entry) copies.push(this.copyOf(entry).done);
     }
-    await Promise.all(waits);
+    return Promise.all(copies).then(() => undefined);
   }
 
-  private async fetch(entry: FsEntry): Promise<void> {
-    if (entry.size === 0) {
-      this.starts.set(entry.path, 0);
-      return;
+  private copyOf(entry: FsEntry): { start: number; done: Promise<void> } {
+    let copy = this.copies.get(entry.path);
+    if (!copy) {
+      copy = entry.size === 0 ? { start: 0, done: Promise.resolve() } : this.server.copy(this.nameOf(entry), entry.size);
+      copy.done.catch(() => undefined);
+      this.copies.set(entry.path, copy);
     }
+    return copy;
+  }
+
+  private nameOf(entry: FsEntry): Buffer {
     const name = this.names.get(entry.path);
     if (name === undefined) throw new Error(`${entry.path} has no name in the container`);
-    const { start, size } = await this.server.request(name);
-    if (size !== entry.size) throw new Error(`${entry.path} inside the container has ${size} bytes, but ${entry.size} when it was listed`);
-    this.starts.set(entry.path, start);
+    return name;
   }
 
   protected locate(path: string, size: number): ContentRange | undefined {
-    const start = this.starts.get(path);
-    return start === undefined ? undefined : { file: this.file, start, size };
+    const copy = this.copies.get(path);
+    return copy === undefined ? undefined : { file: this.file, start: copy.start, size, ready: copy.done };
+  }
+
+  protected override async byteSource(path: string): Promise<FileByteSource | undefined> {
+    const entry = this.fileEntry(path);
+    if (!entry) return undefined;
+    const name = this.nameOf(entry);
+    const size = entry.size;
+    const blocks = new Map<number, Promise<Buffer>>();
+    const block = (n: number) => {
+      let got = blocks.get(n);
+      if (!got) {
+        got = this.server.read(name, n * BLOCK, Math.min(BLOCK, size - n * BLOCK));
+        blocks.set(n, got);
+      }
+      return got;
+    };
+    const close = async () => undefined;
+    return {
+      size,
+      read: async (offset, length) => {
+        const end = Math.min(size, offset + length);
+        if (end <= offset) return Buffer.alloc(0);
+        const parts: Promise<Buffer>[] = [];
+        for (let n = Math.floor(offset / BLOCK); n * BLOCK < end; n++) parts.push(block(n));
+        const first = Math.floor(offset / BLOCK) * BLOCK;
+        return Buffer.concat(await Promise.all(parts)).subarray(offset - first, end - first);
+      },
+      close,
+      [Symbol.asyncDispose]: close,
+    };
   }
 
   /** Ends the server, removes the holder container (in the background) and deletes the copy. */

@@ -9,7 +9,7 @@ import { readFile, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { type FileByteSource, fileByteSource } from '../closure/byte-source.js';
 import { type ElfInfo, readElf } from '../closure/elf-reader.js';
-import type { FsIndex } from '../closure/fs-index.js';
+import type { FsEntry, FsIndex } from '../closure/fs-index.js';
 import { SlimifyError } from '../errors.js';
 import { diskError } from '../util/disk-error.js';
 import { MEMORY_DIR } from '../engine/session.js';
@@ -20,6 +20,8 @@ export interface ContentRange {
   file: string | Buffer;
   start: number;
   size: number;
+  /** when the bytes are still on their way there: resolves once they are all there */
+  ready?: Promise<void>;
 }
 
 /**
@@ -28,18 +30,33 @@ export interface ContentRange {
  * fetched from inside a container of the image (ContainerCopy).
  */
 export abstract class PristineCopy {
+  private readonly elves = new Map<string, Promise<ElfInfo | undefined>>();
+  private readonly texts = new Map<string, Promise<string | undefined>>();
+
   constructor(protected readonly index: FsIndex) {}
 
   /** The content of the regular file at `path` (a hardlink reads as its target); undefined for anything else. */
   range(path: string): ContentRange | undefined {
+    const entry = this.fileEntry(path);
+    return entry ? this.locate(entry.path, entry.size) : undefined;
+  }
+
+  /** The regular file at `path` (a hardlink's target), if it is one. */
+  protected fileEntry(path: string): FsEntry | undefined {
     let entry = this.index.get(path);
     if (entry?.type === 'hardlink') entry = this.index.get(entry.linkname!);
-    return entry?.type === 'file' ? this.locate(entry.path, entry.size) : undefined;
+    return entry?.type === 'file' ? entry : undefined;
   }
 
   /** Makes the content of `paths` readable through range(); the copies that hold every file have it already. */
   async prepare(paths: Iterable<string>): Promise<void> {
     void paths;
+  }
+
+  /** Random access to the content of the regular file at `path`; undefined for anything else. */
+  protected async byteSource(path: string): Promise<FileByteSource | undefined> {
+    const range = this.range(path);
+    return range ? fileByteSource(range.file, range) : undefined;
   }
 
   /** Where the content of the regular file `path` (of `size` bytes) lies; undefined when it is not there. */
@@ -48,14 +65,26 @@ export abstract class PristineCopy {
   /** Lets go of the bytes once nothing will read them again. */
   abstract remove(): Promise<void>;
 
-  async readElf(path: string): Promise<ElfInfo | undefined> {
-    await this.prepare([path]);
-    const range = this.range(path);
-    if (!range) return undefined;
+  /**
+   * What the ELF file at `path` needs to run, read once: the files never change, and a build
+   * computes its file set more than once (ahead of the app's exit, then from the final trace;
+   * read inside a container, the second would wait behind the kept files on their way).
+   */
+  readElf(path: string): Promise<ElfInfo | undefined> {
+    let read = this.elves.get(path);
+    if (!read) {
+      read = this.readElfOnce(path);
+      this.elves.set(path, read);
+    }
+    return read;
+  }
+
+  private async readElfOnce(path: string): Promise<ElfInfo | undefined> {
+    if (!this.fileEntry(path)) return undefined;
     let source: FileByteSource | undefined;
     try {
-      source = await fileByteSource(range.file, range);
-      return await readElf(source);
+      source = await this.byteSource(path);
+      return source && (await readElf(source));
     } catch (error) {
       debug(`cannot read ${path} as ELF: ${(error as Error).message}`);
       return undefined;
@@ -64,17 +93,27 @@ export abstract class PristineCopy {
     }
   }
 
-  async readText(path: string): Promise<string | undefined> {
-    await this.prepare([path]);
-    const range = this.range(path);
-    if (!range) return undefined;
-    const source = await fileByteSource(range.file, range);
+
+  /** The text of the file at `path` (ld.so.conf and the files it includes), read once, as readElf. */
+  readText(path: string): Promise<string | undefined> {
+    let read = this.texts.get(path);
+    if (!read) {
+      read = this.readTextOnce(path);
+      this.texts.set(path, read);
+    }
+    return read;
+  }
+
+  private async readTextOnce(path: string): Promise<string | undefined> {
+    const source = await this.byteSource(path);
+    if (!source) return undefined;
     try {
-      return (await source.read(0, range.size)).toString('utf8');
+      return (await source.read(0, source.size)).toString('utf8');
     } finally {
       await source.close();
     }
   }
+
 }
 
 export class ExportCopy extends PristineCopy {
@@ -114,9 +153,10 @@ export class ExportWriter {
     this.fd = openSync(file, 'w');
   }
 
-  write(chunk: Buffer): void {
+  /** Writes `chunk` next, or at `position` when given. */
+  write(chunk: Buffer, position?: number): void {
     try {
-      for (let done = 0; done < chunk.length; ) done += writeSync(this.fd, chunk, done);
+      for (let done = 0; done < chunk.length; ) done += writeSync(this.fd, chunk, done, chunk.length - done, position === undefined ? null : position + done);
     } catch (error) {
       throw diskError(error, this.file, 'copying the image filesystem') ?? error;
     }

@@ -114,6 +114,8 @@ export function layerStream(plan: LayerPlan): Readable {
       for (const { path, blocks, content } of plan.entries) {
         yield blocks;
         if (!content || content.size === 0) continue;
+        // read inside a container, the file may still be on its way into the copy
+        if (content.ready) await content.ready;
         let copied = 0;
         // 1 MiB reads, not the default 64 KiB: each chunk passes several stream hops on its way to
         // the engine, and for a 98 MB layer that was 0.5 s of CPU instead of 0.3 s

@@ -177,7 +177,9 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
         `assemble${suffix}`,
         `planning the slim layer${suffix}`,
         async () => {
-          await indexed.copy!.prepare(kept);
+          // read inside a container, the kept files are asked for here and come while the layer is
+          // written (each waited for when its turn comes: range().ready); a failure fails the load
+          indexed.copy!.prepare(kept).catch(() => undefined);
           return planLayer({ index: indexed.index, headers: indexed.headers, content: (path) => indexed.copy!.range(path) }, kept, { clampMtime: new Date(image.created), modes: modeOverrides(options.inclusions, indexed.index) });
         },
         (r) => `${r.entries.length} entries, ${formatBytes(r.size)}`,

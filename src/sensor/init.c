@@ -278,16 +278,19 @@ static int walk(const char *root) {
 
 /*
  * `init --serve [VOLUME...]`: the walk of / (one answer), which enters the mount points named
- * (the image's volumes: the engine copied the image's files there), then the content of each
- * regular file whose path comes on stdin (NUL-terminated), in order, until stdin ends. Each answer is its size in
- * decimal and a newline, then that many bytes; or "!" and why not, and a newline.
+ * (the image's volumes: the engine copied the image's files there), then bytes of the regular
+ * files asked for on stdin, in order, until stdin ends: a request is a path and "OFFSET LENGTH"
+ * (a negative length: to the end), each NUL-terminated. Each answer is its size in decimal and
+ * a newline, then that many bytes (fewer than asked at the end of the file); or "!" and why
+ * not, and a newline.
  */
 static void serve_refusal(const char *why) {
   printf("!%s\n", why);
   fflush(stdout);
 }
 
-static int serve_file(const char *path) {
+/* Answers with `length` bytes of the file at `path` from `offset` (all of the rest when negative; fewer at its end). */
+static int serve_file(const char *path, long long offset, long long length) {
   int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   struct stat st;
   const char *refused = fd < 0 || fstat(fd, &st) != 0 ? strerror(errno) : !S_ISREG(st.st_mode) ? "not a regular file" : NULL;
@@ -296,19 +299,21 @@ static int serve_file(const char *path) {
     if (fd >= 0) close(fd);
     return 0;
   }
-  printf("%lld\n", (long long)st.st_size);
+  long long rest = offset < st.st_size ? (long long)st.st_size - offset : 0;
+  off_t left = length < 0 || length > rest ? rest : length;
+  printf("%lld\n", (long long)left);
   static char buffer[1 << 16];
-  off_t left = st.st_size;
-  while (left > 0) {
-    ssize_t got = read(fd, buffer, left < (off_t)sizeof buffer ? (size_t)left : sizeof buffer);
+  for (off_t at = offset; left > 0;) {
+    ssize_t got = pread(fd, buffer, left < (off_t)sizeof buffer ? (size_t)left : sizeof buffer, at);
     if (got <= 0) {
-      /* the answer promised st_size bytes: without them the stream cannot go on */
+      /* the answer promised those bytes: without them the stream cannot go on */
       fprintf(stderr, "slimify-init: cannot read %s: %s\n", path, got < 0 ? strerror(errno) : "it got shorter");
       close(fd);
       return 1;
     }
     fwrite(buffer, 1, (size_t)got, stdout);
     left -= got;
+    at += got;
   }
   close(fd);
   return fflush(stdout) == 0 ? 0 : 1;
@@ -330,10 +335,15 @@ static int serve(char **volumes, int count) {
   fwrite(listing, 1, size, stdout);
   free(listing);
   if (fflush(stdout) != 0) return 1;
-  char *path = NULL;
-  size_t room = 0;
-  while (getdelim(&path, &room, 0, stdin) > 0) {
-    if (serve_file(path) != 0) return 1;
+  char *path = NULL, *range = NULL;
+  size_t path_room = 0, range_room = 0;
+  long long offset, length;
+  while (getdelim(&path, &path_room, 0, stdin) > 0 && getdelim(&range, &range_room, 0, stdin) > 0) {
+    if (sscanf(range, "%lld %lld", &offset, &length) != 2 || offset < 0) {
+      fprintf(stderr, "slimify-init: not a range: %s\n", range);
+      return 1;
+    }
+    if (serve_file(path, offset, length) != 0) return 1;
   }
   return 0;
 }

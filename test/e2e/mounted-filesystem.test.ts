@@ -263,6 +263,18 @@ describe('reading the image inside a container', () => {
     });
   }, 120_000);
 
+  it('reads what ELF files need in ranges, as the export way reads it from the whole files, and copies none of them whole for that', async () => {
+    await againstExport(layered, containerRead, async ({ exported, read: inside }) => {
+      const elves = [...inside.index.entries()].filter((e) => e.kind === 'elf' && /^\/usr\/(bin|lib\/x86_64-linux-gnu)\//.test(e.path));
+      expect(elves.length).toBeGreaterThan(50);
+      // libc's dynamic section and strings lie past the first 64 kB block
+      expect(elves.map((e) => e.path)).toContain('/usr/lib/x86_64-linux-gnu/libc.so.6');
+      for (const { path } of elves) expect(await inside.copy!.readElf(path), path).toEqual(await exported.copy!.readElf(path));
+      expect(elves.filter((e) => inside.copy!.range(e.path) !== undefined)).toEqual([]);
+      expect(await inside.copy!.readText('/etc/ld.so.conf')).toBe(await exported.copy!.readText('/etc/ld.so.conf'));
+    });
+  }, 120_000);
+
   it('fails the read of a file gone since the walk with the reason, goes on with the next, and leaves no container once removed', async () => {
     const inside = await containerRead((await inspectImage(layered))!);
     const holders = await execa('docker', ['ps', '-q', '--filter', `name=slimify-${session.id}-serve`]);

@@ -1,5 +1,6 @@
 // The slimify side of `init --serve` (container-filesystem.ts): answers cut anywhere by the
-// stream, refusals, and a server that stops or answers out of turn, against a scripted server.
+// stream, ranges in memory and whole files at their place in the copy, refusals, answers of
+// the wrong size, and a server that stops or answers out of turn, against a scripted server.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,68 +22,72 @@ function scripted() {
   const copy = join(dir, `copy-${files++}`);
   let closed = false;
   const server = new FileServer({ input, output, errors: () => 'slimify-init: oops', close: () => (closed = true) }, new ExportWriter(copy));
-  return { server, output, asked: () => Buffer.concat(asked), copy: () => readFileSync(copy), closed: () => closed };
+  return { server, output, asked: () => Buffer.concat(asked).toString('latin1'), copy: () => readFileSync(copy), closed: () => closed };
 }
 
-/** Lets the stream deliver what was written. */
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
 describe('FileServer', () => {
-  it('reads the listing, then each file into the copy, whatever the stream cuts', async () => {
-    const whole = Buffer.concat([Buffer.from('5\nLIST\0'), Buffer.from('3\nabc'), Buffer.from('0\n'), Buffer.from('12\nhello\nworld\n')]);
+  it('reads the listing, then ranges into memory and files into their place in the copy, whatever the stream cuts', async () => {
+    const whole = Buffer.from('5\nLIST\x003\nabc4\nELF!12\nhello\nworld\n');
     for (const size of [1, 2, 3, 7, whole.length]) {
       const { server, output, asked, copy } = scripted();
-      const answers = [server.request(Buffer.from('/a')), server.request(Buffer.from('/empty')), server.request(Buffer.from('/caf\xe9', 'latin1'))];
+      const a = server.copy(Buffer.from('/a'), 3);
+      const head = server.read(Buffer.from('/lib.so'), 4096, 4);
+      const empty = server.read(Buffer.from('/empty'), 0, 0);
+      const cafe = server.copy(Buffer.from('/caf\xe9', 'latin1'), 12);
+      // places are known when the files are asked for, before they come
+      expect([a.start, cafe.start]).toEqual([0, 3]);
       for (let at = 0; at < whole.length; at += size) output.write(whole.subarray(at, at + size));
-      await settle();
       expect((await server.listing).toString()).toBe('LIST\0');
-      expect(await Promise.all(answers)).toEqual([
-        { start: 0, size: 3 },
-        { start: 3, size: 0 },
-        { start: 3, size: 12 },
-      ]);
+      await Promise.all([a.done, cafe.done]);
+      expect((await head).toString()).toBe('ELF!');
+      expect((await empty).length).toBe(0);
       expect(copy().toString()).toBe('abchello\nworld\n');
-      expect(asked()).toEqual(Buffer.from('/a\0/empty\0/caf\xe9\0', 'latin1'));
+      // an empty range is not asked for
+      expect(asked()).toBe('/a\x000 -1\x00/lib.so\x004096 4\x00/caf\xe9\x000 -1\x00');
     }
   });
 
-  it('fails a refused request with the reason, and goes on with the next', async () => {
-    const { server, output } = scripted();
-    const gone = expect(server.request(Buffer.from('/gone'))).rejects.toThrow('reading /gone inside the container failed: No such file or directory');
-    const next = server.request(Buffer.from('/next'));
-    output.write('0\n!No such file or directory\n2\nok');
-    await gone;
-    expect(await next).toEqual({ start: 0, size: 2 });
+  it('fails a refused request, or an answer of another size than the listing said, and goes on with the next', async () => {
+    const { server, output, copy } = scripted();
+    const gone = expect(server.copy(Buffer.from('/gone'), 5).done).rejects.toThrow('reading /gone inside the container failed: No such file or directory');
+    const changed = expect(server.copy(Buffer.from('/changed'), 2).done).rejects.toThrow('reading /changed inside the container failed: it sent 3 bytes, where the listing said 2');
+    const next = server.copy(Buffer.from('/next'), 2);
+    output.write('0\n!No such file or directory\n3\nxyz2\nok');
+    await Promise.all([gone, changed, next.done]);
+    // the next file's place is after the room given to the two that failed, which stays empty
+    expect(next.start).toBe(7);
+    expect(copy().subarray(7).toString()).toBe('ok');
+    expect(copy().subarray(0, 7)).toEqual(Buffer.alloc(7));
   });
 
   it('fails what is still due when the server stops, with what it said, and every request after', async () => {
     const { server, output } = scripted();
-    const cut = expect(server.request(Buffer.from('/cut'))).rejects.toThrow(/reading \/cut inside the container failed: slimify's file server in the container stopped: it ended \(slimify-init: oops\)/);
+    const cut = expect(server.read(Buffer.from('/cut'), 0, 10)).rejects.toThrow(/reading \/cut inside the container failed: slimify's file server in the container stopped: it ended \(slimify-init: oops\)/);
     output.write('0\n10\nabc');
     output.end();
     await cut;
-    await expect(server.request(Buffer.from('/later'))).rejects.toThrow('it ended');
+    await expect(server.copy(Buffer.from('/later'), 1).done).rejects.toThrow('it ended');
   });
 
   it('stops at an answer nobody asked for, or one that is not a size', async () => {
     const extra = scripted();
     extra.output.write('0\n0\n');
-    await settle();
-    await expect(extra.server.request(Buffer.from('/x'))).rejects.toThrow('it answered what was not asked: "0"');
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(extra.server.read(Buffer.from('/x'), 0, 1)).rejects.toThrow('it answered what was not asked: "0"');
 
     const garbled = scripted();
-    const due = expect(garbled.server.request(Buffer.from('/y'))).rejects.toThrow('it answered "12abc" where a size was due');
+    const due = expect(garbled.server.read(Buffer.from('/y'), 0, 12)).rejects.toThrow('it answered "12abc" where a size was due');
     garbled.output.write('0\n12abc\n');
     await due;
   });
 
   it('fails the listing when the walk failed, and hangs up on close', async () => {
     const { server, output, closed } = scripted();
+    const listing = expect(server.listing).rejects.toThrow('the walk of / failed');
     output.write('!the walk of / failed\n');
-    await settle();
-    await expect(server.listing).rejects.toThrow('the walk of / failed');
+    await listing;
     server.close();
     expect(closed()).toBe(true);
-    await expect(server.request(Buffer.from('/z'))).rejects.toThrow('it was closed');
+    await expect(server.read(Buffer.from('/z'), 0, 1)).rejects.toThrow('it was closed');
   });
 });
