@@ -71,12 +71,7 @@ export abstract class PristineCopy {
    * read inside a container, the second would wait behind the kept files on their way).
    */
   readElf(path: string): Promise<ElfInfo | undefined> {
-    let read = this.elves.get(path);
-    if (!read) {
-      read = this.readElfOnce(path);
-      this.elves.set(path, read);
-    }
-    return read;
+    return once(this.elves, path, () => this.readElfOnce(path));
   }
 
   private async readElfOnce(path: string): Promise<ElfInfo | undefined> {
@@ -96,12 +91,7 @@ export abstract class PristineCopy {
 
   /** The text of the file at `path` (ld.so.conf and the files it includes), read once, as readElf. */
   readText(path: string): Promise<string | undefined> {
-    let read = this.texts.get(path);
-    if (!read) {
-      read = this.readTextOnce(path);
-      this.texts.set(path, read);
-    }
-    return read;
+    return once(this.texts, path, () => this.readTextOnce(path));
   }
 
   private async readTextOnce(path: string): Promise<string | undefined> {
@@ -114,6 +104,16 @@ export abstract class PristineCopy {
     }
   }
 
+}
+
+/** The value `cache` holds for `key`, made by `make` the first time. */
+function once<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = make();
+    cache.set(key, value);
+  }
+  return value;
 }
 
 export class ExportCopy extends PristineCopy {
