@@ -60,8 +60,9 @@ describe('the sensor', () => {
     expect(entrypoint).toContain('--seccomp-bpf');
   }, 180_000);
 
+  // a remote engine also gets the image read inside a container, which mounts the sensor volume too
   it('falls back to volumes filled through the archive API (SLIMIFY_SENSOR_MOUNT=volume, as for a remote engine)', async () => {
-    const { result, hostConfig } = await watchTracedContainer({ SLIMIFY_SENSOR_MOUNT: 'volume' });
+    const { result, hostConfig } = await watchTracedContainer({ SLIMIFY_SENSOR_MOUNT: 'volume', SLIMIFY_READ: 'container' });
     expect(result.exitCode, result.stderr).toBe(0);
     const mounts = hostConfig.Mounts as Array<{ Type: string; Target: string; ReadOnly: boolean }>;
     expect(mounts.map((m) => [m.Type, m.Target, Boolean(m.ReadOnly)])).toEqual([
@@ -69,8 +70,9 @@ describe('the sensor', () => {
       ['volume', '/.slimify-trace', false],
     ]);
     // the trace came back through the archive: the files the app used were kept
-    const report = JSON.parse(result.stdout) as { kept: Record<string, string[]> };
+    const report = JSON.parse(result.stdout) as { kept: Record<string, string[]>; filesystem: { via: string } };
     expect(report.kept['/usr/local/bin/static-server']?.join(' ')).toMatch(/executed/);
+    expect(report.filesystem.via).toBe('container');
     expect(await docker(['volume', 'ls', '-q', '--filter', 'label=slimify.owner=slimify'])).toBe('');
   }, 180_000);
 
