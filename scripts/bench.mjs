@@ -229,7 +229,7 @@ async function measureRound(f, r, i, runs) {
     await removeImages(tag);
     const via = again.report?.filesystem?.via;
     if (again.exitCode !== 0 || via !== way) throw new Error(`slimify build with SLIMIFY_READ=${way} exited ${again.exitCode}, read via ${via}: ${again.log.split('\n').slice(-5).join(' / ')}`);
-    result.ways[way] = { wallMs: again.wallMs, overhead: Number((again.wallMs / floor.totalMs).toFixed(3)), verified: again.report.verification?.passed === true };
+    result.ways[way] = { wallMs: again.wallMs, overhead: Number((again.wallMs / floor.totalMs).toFixed(3)), verified: again.report.verification?.passed === true, peakRssBytes: again.report.peakRssBytes };
     log(`${f.name}${round}: ${way} way ${(again.wallMs / 1000).toFixed(1)} s, overhead ${result.ways[way].overhead.toFixed(2)}x`);
   }
   return { result, floor, overhead };

@@ -65,7 +65,7 @@ export function renderMarkdown(run) {
     'The floor runs the app once. slimify runs it twice, by design: traced, then the slim image to verify it. ' +
       '"floor + 2nd run" adds the probes column once more (a second untraced run of the app); the target is measured against the floor alone.',
     '',
-    ...otherWaysText(ok),
+    ...otherWaysText([...ok, ...(run.scale?.large?.report ? [run.scale.large] : [])]),
     '## Tracing overhead: time to the first answer (ms, from container start)',
     '',
     table(['image', 'untraced original', 'traced (readyMs.traced)', 'slim, untraced (readyMs.slim)', 'traced / untraced'],
@@ -113,10 +113,12 @@ function otherWaysText(ok) {
       'otherwise it reads it inside a container of the image (slimify\'s init lists the files and sends the kept ones), and if that fails, the whole image through `docker export`. ' +
       `Each round also builds the image with ${ways.map((way) => `\`SLIMIFY_READ=${way}\``).join(' and ')}, against the same floor.`,
     '',
-    table(['image', 'read via', 'slimify s', 'overhead', ...ways.flatMap((way) => [`${way} way s (median)`, 'overhead', `every round (${way} way)`])],
+    table(['image', 'read via', 'slimify s', 'overhead', ...ways.flatMap((way) => [`${way} way s (median)`, 'overhead', `every round (${way} way)`, 'peak RSS MB (worst round)'])],
       rows.map((r) => [r.name, r.via, s(r.wallMs), x(r.overhead), ...ways.flatMap((way) => {
         const median = waysOf(r)[way];
-        return [s(median?.wallMs), x(median?.overhead), r.rounds.map((round) => waysOf(round)[way]).filter(Boolean).map((w) => x(w.overhead)).join(' ')];
+        const rounds = (r.rounds ?? [r]).map((round) => waysOf(round)[way]).filter(Boolean);
+        const peaks = rounds.map((w) => w.peakRssBytes).filter((bytes) => bytes != null);
+        return [s(median?.wallMs), x(median?.overhead), rounds.map((w) => x(w.overhead)).join(' '), peaks.length ? mb(Math.max(...peaks)) : '–'];
       })])),
     '',
   ];
