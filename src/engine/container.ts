@@ -105,6 +105,14 @@ export async function createContainer(spec: ContainerSpec): Promise<ContainerHan
 
 function wrapContainer(container: Docker.Container): ContainerHandle {
   const id = container.id;
+  /** Starts `cmd` in the container, its output (and its input, with `stdin`) on the returned stream. */
+  const startExec = async (cmd: string[], options: { user?: string; env?: string[]; workingDir?: string }, stdin: boolean) => {
+    const exec = await call(`exec in ${id.slice(0, 12)}: ${cmd.join(' ')}`, () =>
+      container.exec({ Cmd: cmd, AttachStdin: stdin, AttachStdout: true, AttachStderr: true, User: options.user, Env: options.env, WorkingDir: options.workingDir }),
+    );
+    const stream = (await call('exec start', () => exec.start({ hijack: true, stdin }))) as Duplex;
+    return { exec, stream };
+  };
   return {
     id,
     start: async () => {
@@ -144,23 +152,16 @@ function wrapContainer(container: Docker.Container): ContainerHandle {
       }
     },
     exec: async (cmd, options = {}) => {
-      const exec = await call(`exec in ${id.slice(0, 12)}: ${cmd.join(' ')}`, () =>
-        container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: options.user, Env: options.env, WorkingDir: options.workingDir }),
-      );
-      const stream = await call('exec start', () => exec.start({ hijack: true, stdin: false }));
+      const { exec, stream } = await startExec(cmd, options, false);
       const out = await demux(stream);
       const info = await call('exec inspect', () => exec.inspect());
       return { exitCode: info.ExitCode ?? -1, ...out };
     },
     execSession: async (cmd, options = {}) => {
-      const exec = await call(`exec in ${id.slice(0, 12)}: ${cmd.join(' ')}`, () =>
-        container.exec({ Cmd: cmd, AttachStdin: true, AttachStdout: true, AttachStderr: true, User: options.user }),
-      );
-      const stream = (await call('exec start', () => exec.start({ hijack: true, stdin: true }))) as Duplex;
+      const { stream } = await startExec(cmd, options, true);
       const { modem } = await client();
       const output = new PassThrough();
       const errors: Buffer[] = [];
-      const sink = (write: (chunk: Buffer) => void) => ({ write: (chunk: Buffer) => (write(chunk), true) }) as unknown as NodeJS.WritableStream;
       modem.demuxStream(stream, sink((chunk) => output.write(chunk)), sink((chunk) => errors.push(chunk)));
       stream.on('end', () => output.end());
       stream.on('close', () => output.end());
@@ -187,13 +188,17 @@ function wrapContainer(container: Docker.Container): ContainerHandle {
   };
 }
 
+/** A writable that hands each chunk to `write`: what demuxStream writes the engine's frames to. */
+function sink(write: (chunk: Buffer) => void): NodeJS.WritableStream {
+  return { write: (chunk: Buffer) => (write(chunk), true) } as unknown as NodeJS.WritableStream;
+}
+
 async function demux(stream: NodeJS.ReadableStream): Promise<{ stdout: string; stderr: string }> {
   const { modem } = await client();
   return new Promise((resolve, reject) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    const sink = (into: Buffer[]) => ({ write: (b: Buffer) => into.push(b) > 0 }) as unknown as NodeJS.WritableStream;
-    modem.demuxStream(stream, sink(stdout), sink(stderr));
+    modem.demuxStream(stream, sink((chunk) => stdout.push(chunk)), sink((chunk) => stderr.push(chunk)));
     stream.on('end', () => resolve({ stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() }));
     stream.on('error', reject);
   });

@@ -33,7 +33,7 @@
  * the time the same walk takes in Node, and Node has no call for extended attributes.
  *
  * `init --serve` runs in a container of the image (see container-filesystem.ts): the same walk of
- * its root, then the content of the files slimify asks for, so a build that cannot read where the
+ * its root, then the bytes of the files slimify asks for, so a build that cannot read where the
  * engine mounts the image (not root, a remote engine) reads only what it keeps, not the whole export.
  *
  * Built statically so it runs in any image (no shell, no libc needed).
