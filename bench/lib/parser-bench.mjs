@@ -3,8 +3,8 @@ import { execa } from 'execa';
 
 const SCRIPT = new URL('../../scripts/bench-parser.mjs', import.meta.url).pathname;
 
-export async function runParserBench(millionLines, samples) {
-  const args = [SCRIPT, String(millionLines), ...(samples ? ['--samples'] : [])];
+export async function runParserBench(millionLines, samples, repeat) {
+  const args = [SCRIPT, String(millionLines), ...(samples ? ['--samples'] : []), `--repeat=${repeat}`];
   const result = await execa(process.execPath, args, { reject: false, stderr: 'inherit' });
   const out = result.stdout;
   const number = (re) => {
@@ -22,6 +22,8 @@ export async function runParserBench(millionLines, samples) {
     linesPerCpuSecond: number(/throughput:\s+([\d,]+) lines per CPU second/),
     linesPerWallSecond: number(/([\d,]+) lines\/s wall/),
     peakRssMiB: number(/peak RSS:\s+(\d+) MiB/),
+    // every run's lines per CPU second (the fields above are those of the median run)
+    runsLinesPerCpuSecond: /lines per CPU second: ([\d, ]+)$/m.exec(out)?.[1].split(', ').map((n) => Number(n.replaceAll(',', ''))) ?? null,
     output: out,
   };
 }

@@ -90,10 +90,15 @@ export function renderMarkdown(run) {
     parts.push('', '## Trace parser throughput (scripts/bench-parser.mjs)', '',
       table(['input', 'lines', 'MB', 'CPU s', 'wall s', 'lines per CPU s', 'lines/s wall', 'peak RSS MiB'],
         run.parser.map((p) => [p.input, p.lines?.toLocaleString('en-US') ?? '–', p.megabytes ?? '–', p.cpuSeconds ?? '–', p.wallSeconds ?? '–',
-          p.linesPerCpuSecond?.toLocaleString('en-US') ?? '–', p.linesPerWallSecond?.toLocaleString('en-US') ?? '–', p.peakRssMiB ?? '–'])));
+          (p.linesPerCpuSecond?.toLocaleString('en-US') ?? '–') + runsOf(p.runsLinesPerCpuSecond), p.linesPerWallSecond?.toLocaleString('en-US') ?? '–', p.peakRssMiB ?? '–'])));
   }
   parts.push('', '## Targets', '', table(['target', 'measured', 'status'], run.targets.map((t) => [t.target, t.measured, t.met ? 'met' : `MISSED (${t.by})`])));
   return parts.join('\n') + '\n';
+}
+
+/** The other runs of a parser input, after the median run's figure (runs before --repeat had one). */
+function runsOf(runs) {
+  return runs && runs.length > 1 ? ` (runs: ${runs.map((n) => n.toLocaleString('en-US')).join(', ')})` : '';
 }
 
 /** Runs before the container way came in recorded the export way alone, as `exportWay`. */
