@@ -88,7 +88,6 @@ export abstract class PristineCopy {
     }
   }
 
-
   /** The text of the file at `path` (ld.so.conf and the files it includes), read once, as readElf. */
   readText(path: string): Promise<string | undefined> {
     return once(this.texts, path, () => this.readTextOnce(path));
@@ -103,7 +102,6 @@ export abstract class PristineCopy {
       await source.close();
     }
   }
-
 }
 
 /** The value `cache` holds for `key`, made by `make` the first time. */
