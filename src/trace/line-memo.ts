@@ -1,3 +1,5 @@
+import { FNV_OFFSET, fnvStep } from './path-table.js';
+
 /**
  * The last complete calls the fast path handled whose effect on the summary depends on their
  * text alone, each with the cwd it shows (`AT_FDCWD</app>`). Traces repeat themselves: every
@@ -64,10 +66,10 @@ export class LineMemo {
   /** FNV-1a over 32-bit words, then the last bytes one by one. */
   private hashOf(bytes: Buffer, start: number, end: number): number {
     const view = this.view;
-    let hash = 0x811c9dc5 | 0;
+    let hash = FNV_OFFSET;
     let i = start;
-    for (; i + 4 <= end; i += 4) hash = Math.imul(hash ^ view.getInt32(i, true), 0x01000193);
-    for (; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+    for (; i + 4 <= end; i += 4) hash = fnvStep(hash, view.getInt32(i, true));
+    for (; i < end; i++) hash = fnvStep(hash, bytes[i]!);
     return hash;
   }
 
