@@ -20,15 +20,9 @@ import { runParserBench } from '../bench/lib/parser-bench.mjs';
 import { STAGES, renderMarkdown } from '../bench/lib/render.mjs';
 import { SCALE_SHAPE, buildScaleImage, freeBytes } from '../bench/lib/scale-image.mjs';
 import { runSlimify } from '../bench/lib/slimify-run.mjs';
+import { OTHER_WAYS, coveredMs, summariseRounds, targets } from '../bench/lib/summary.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const TARGETS = { overhead: 1.5, scaleRssBytes: 300e6, linesPerSecond: 500_000 };
-/**
- * The ways of reading the image a build takes when it cannot read it where the engine mounts it
- * (SLIMIFY_READ): inside a container (the default when slimify is not root, or the engine is
- * remote), and through docker export (when that fails).
- */
-const OTHER_WAYS = ['container', 'export'];
 const SCALE_FREE_BYTES = 12e9;
 /** Parses of each parser input: one parse's time varies by 20% here, so the median of three is shown. */
 const PARSER_RUNS = 3;
@@ -135,23 +129,16 @@ async function measure(f, runs = opts.runs) {
     r.original = { size: await imageSize(f.image), gzip: await gzippedSaveSize(f.image) };
     const rounds = [];
     for (let i = 0; i < runs; i++) rounds.push(await measureRound(f, r, i, runs));
-    // the round whose overhead is the median stands for the image; peak memory is the worst round's
-    const sorted = [...rounds].sort((a, b) => a.overhead - b.overhead);
-    const median = sorted[(sorted.length - 1) >> 1];
+    const { median, peakRssBytes, gnuTimeMaxRssBytes, ways } = summariseRounds(rounds);
     Object.assign(r, median.result);
     r.floor = median.floor;
     r.overhead = median.overhead;
     r.overheadWithSecondRun = r.wallMs / r.floor.withSecondRunMs;
-    r.peakRssBytes = Math.max(...rounds.map((x) => x.result.peakRssBytes ?? 0));
-    r.gnuTimeMaxRssBytes = Math.max(...rounds.map((x) => x.result.gnuTimeMaxRssBytes ?? 0)) || null;
+    r.peakRssBytes = peakRssBytes;
+    r.gnuTimeMaxRssBytes = gnuTimeMaxRssBytes;
     delete r.slimGzip;
     r.rounds = rounds.map((x) => ({ wallMs: x.result.wallMs, floorMs: x.floor.totalMs, overhead: Number(x.overhead.toFixed(3)), loadAverage1m: x.result.loadAverage1m, ways: x.result.ways }));
-    // each other way's own median round (its overhead over the same round's floor)
-    r.ways = {};
-    for (const way of OTHER_WAYS) {
-      const wayRounds = rounds.map((x) => x.result.ways?.[way]).filter(Boolean).sort((a, b) => a.overhead - b.overhead);
-      if (wayRounds.length) r.ways[way] = wayRounds[(wayRounds.length - 1) >> 1];
-    }
+    r.ways = ways;
     log(`${f.name}: median of ${runs}: ${(r.wallMs / 1000).toFixed(1)} s, floor ${(r.floor.totalMs / 1000).toFixed(1)} s, overhead ${r.overhead.toFixed(2)}x (rounds ${r.rounds.map((x) => x.overhead.toFixed(2)).join(', ')}), verified ${r.verified}`);
   } catch (error) {
     r.error = error.message;
@@ -255,76 +242,4 @@ async function measureScale(catalogue, results) {
   const large = await measure({ ...staticBin, name: 'large-2g', image: tag }, 1);
   await removeImages(tag);
   return { shape: SCALE_SHAPE, generated, small, large };
-}
-
-function targets(run) {
-  const out = [];
-  const measured = run.results.filter((r) => r.overhead != null);
-  if (run.scale?.large?.overhead != null) measured.push(run.scale.large);
-  const worst = measured.reduce((w, r) => (w === undefined || r.overhead > w.overhead ? r : w), undefined);
-  if (worst) {
-    const misses = measured.filter((r) => r.overhead > TARGETS.overhead);
-    out.push({
-      target: `overhead over the floor ≤ ${TARGETS.overhead}x on every image`,
-      measured: `worst ${worst.overhead.toFixed(2)}x (${worst.name}); ${misses.length} of ${measured.length} above`,
-      met: misses.length === 0,
-      by: `${(worst.overhead / TARGETS.overhead).toFixed(1)}x over the target on ${worst.name}`,
-    });
-  }
-  const wayTargets = {
-    container: 'the same, the image read inside a container (SLIMIFY_READ=container: the default when slimify is not root, or the engine is remote)',
-    export: 'the same, the image read through docker export (SLIMIFY_READ=export: the fallback when reading inside a container fails)',
-  };
-  for (const way of OTHER_WAYS) {
-    const rows = measured.filter((r) => r.ways?.[way]);
-    if (rows.length === 0) continue;
-    const worstWay = rows.reduce((w, r) => (r.ways[way].overhead > w.ways[way].overhead ? r : w));
-    const misses = rows.filter((r) => r.ways[way].overhead > TARGETS.overhead);
-    out.push({
-      target: wayTargets[way],
-      measured: `worst ${worstWay.ways[way].overhead.toFixed(2)}x (${worstWay.name}); ${misses.length} of ${rows.length} above`,
-      met: misses.length === 0,
-      by: `${(worstWay.ways[way].overhead / TARGETS.overhead).toFixed(1)}x over the target on ${worstWay.name}`,
-    });
-  }
-  const large = run.scale?.large;
-  if (large?.peakRssBytes) {
-    const met = large.peakRssBytes < TARGETS.scaleRssBytes;
-    out.push({
-      target: 'peak memory < 300 MB on the 2 GB image',
-      measured: `${(large.peakRssBytes / 1e6).toFixed(0)} MB (small image: ${(run.scale.small.peakRssBytes / 1e6).toFixed(0)} MB)`,
-      met,
-      by: `${((large.peakRssBytes - TARGETS.scaleRssBytes) / 1e6).toFixed(0)} MB over`,
-    });
-  }
-  for (const p of run.parser) {
-    if (p.linesPerCpuSecond == null) continue;
-    out.push({
-      target: `trace parsing ≥ ${TARGETS.linesPerSecond.toLocaleString('en-US')} lines/s on one core (${p.input})`,
-      measured: `${p.linesPerCpuSecond.toLocaleString('en-US')} lines per CPU second${rangeOf(p.runsLinesPerCpuSecond)}`,
-      met: p.linesPerCpuSecond >= TARGETS.linesPerSecond,
-      by: `${(TARGETS.linesPerSecond / p.linesPerCpuSecond).toFixed(1)}x too slow`,
-    });
-  }
-  return out;
-}
-
-/** ` (median of N: LOW-HIGH)` for several runs' figures, else nothing. */
-function rangeOf(runs) {
-  if (!runs || runs.length < 2) return '';
-  const f = (n) => n.toLocaleString('en-US');
-  return ` (median of ${runs.length}: ${f(Math.min(...runs))}-${f(Math.max(...runs))})`;
-}
-
-/** Milliseconds covered by at least one stage (stages overlap: the index runs during the trace). */
-function coveredMs(stages) {
-  const spans = stages.map((st) => [st.startMs ?? 0, (st.startMs ?? 0) + st.ms]).sort((a, b) => a[0] - b[0]);
-  let covered = 0;
-  let reach = -Infinity;
-  for (const [start, end] of spans) {
-    if (end <= reach) continue;
-    covered += end - Math.max(start, reach);
-    reach = end;
-  }
-  return covered;
 }
