@@ -44,7 +44,7 @@ export async function runSlimify(fixture, tag, work, env = {}) {
   const { ms, result } = await timed(() => execa(file, argv, { reject: false, all: true, env: { CI: 'true', ...env } }));
   const report = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, 'utf8')) : undefined;
   return {
-    command: ['node', 'dist/cli/main.js', ...args.slice(2)].join(' '),
+    command: ['node', 'dist/cli/main.js', ...args.slice(1)].join(' '),
     exitCode: result.exitCode,
     wallMs: ms,
     report,
