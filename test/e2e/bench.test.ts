@@ -72,7 +72,7 @@ describe('scripts/bench', () => {
     for (const part of ['exportMs', 'loadMs', 'probesMs']) expect(floor[part]).toBeGreaterThan(0);
     expect(r.overhead).toBeCloseTo(r.wallMs / floor.totalMs, 6);
     expect(r.rounds).toHaveLength(1);
-    expect(r.rounds[0].overhead).toBeCloseTo(r.overhead, 3);
+    expect(r.rounds[0].overhead).toBeCloseTo(r.overhead, 2);
 
     // stages from the report, covered time within the wall time; memory and time to first answer measured
     for (const stage of ['sensor', 'trace', 'index', 'closure', 'load', 'verify']) expect(r.stages[stage]).toBeGreaterThanOrEqual(0);
@@ -89,7 +89,7 @@ describe('scripts/bench', () => {
     expect(Object.keys(r.ways).sort()).toEqual(['container', 'export']);
     for (const way of Object.values(r.ways as Record<string, Way>)) {
       expect(way.verified).toBe(true);
-      expect(way.overhead).toBeCloseTo(way.wallMs / floor.totalMs, 3);
+      expect(way.overhead).toBeCloseTo(way.wallMs / floor.totalMs, 2);
       expect(way.peakRssBytes).toBeGreaterThan(20e6);
     }
 
@@ -101,7 +101,8 @@ describe('scripts/bench', () => {
       expect(p.lines).toBeLessThan(20_010);
       expect(p.runsLinesPerCpuSecond).toHaveLength(3);
       expect(p.runsLinesPerCpuSecond).toContain(p.linesPerCpuSecond);
-      expect(p.linesPerCpuSecond).toBeCloseTo(p.lines / p.cpuSeconds, -4);
+      // the rate is lines over CPU seconds, which are printed to 0.01 s
+      expect(Math.abs(p.linesPerCpuSecond * p.cpuSeconds - p.lines)).toBeLessThanOrEqual(p.linesPerCpuSecond * 0.005 + p.cpuSeconds);
     }
 
     // one target row for the overhead, one per other way, one per parser input
