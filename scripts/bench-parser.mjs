@@ -31,6 +31,7 @@ import { copyFileSync, createReadStream, mkdtempSync, openSync, closeSync, readd
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { medianBy } from '../bench/lib/summary.mjs';
 
 const TARGET_LINES_PER_SECOND = 500_000;
 
@@ -81,8 +82,7 @@ async function main() {
     }
     // CPU time is the fair measure on a shared machine: wall time includes waiting for a core.
     const rateOf = (run) => run.lines / run.cpuSeconds;
-    const sorted = [...runs].sort((a, b) => rateOf(a) - rateOf(b));
-    const r = sorted[(sorted.length - 1) >> 1];
+    const r = medianBy(runs, rateOf);
     const rate = rateOf(r);
     console.log(`lines:        ${r.lines.toLocaleString()} (${(bytes / 1e6).toFixed(0)} MB)`);
     console.log(`time:         ${r.seconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU`);
