@@ -1,4 +1,6 @@
 // The Markdown form of a benchmark run (bench/results/latest.md and stdout).
+import { OTHER_WAYS } from './summary.mjs';
+
 export const STAGES = ['sensor', 'trace', 'index', 'closure', 'assemble', 'load', 'verify'];
 
 const mb = (bytes) => (bytes == null ? '–' : (bytes / 1e6).toFixed(bytes < 10e6 ? 2 : 1));
@@ -110,7 +112,7 @@ function waysOf(holder) {
 function otherWaysText(ok) {
   const rows = ok.filter((r) => Object.keys(waysOf(r)).length > 0);
   if (rows.length === 0) return [];
-  const ways = ['container', 'export'].filter((way) => rows.some((r) => waysOf(r)[way]));
+  const ways = OTHER_WAYS.filter((way) => rows.some((r) => waysOf(r)[way]));
   return [
     '## Read where the engine mounts it, inside a container, or exported',
     '',
