@@ -21,7 +21,7 @@ import type { ImageInfo } from '../engine/engine.js';
 import type { Session } from '../engine/session.js';
 import { SENSOR_DIR } from '../sensor/bundle.js';
 import type { FileByteSource } from '../closure/byte-source.js';
-import { type ContentRange, ExportWriter, PristineCopy } from './export-copy.js';
+import { type ContentRange, ExportWriter, PristineCopy, once } from './export-copy.js';
 import { holderContainer, indexWalk } from './mounted-filesystem.js';
 import type { PristineFilesystem } from './pristine-source.js';
 
@@ -233,13 +233,11 @@ export class ContainerCopy extends PristineCopy {
   }
 
   private copyOf(entry: FsEntry): { start: number; done: Promise<void> } {
-    let copy = this.copies.get(entry.path);
-    if (!copy) {
-      copy = entry.size === 0 ? { start: 0, done: Promise.resolve() } : this.server.copy(this.nameOf(entry), entry.size);
+    return once(this.copies, entry.path, () => {
+      const copy = entry.size === 0 ? { start: 0, done: Promise.resolve() } : this.server.copy(this.nameOf(entry), entry.size);
       copy.done.catch(() => undefined);
-      this.copies.set(entry.path, copy);
-    }
-    return copy;
+      return copy;
+    });
   }
 
   private nameOf(entry: FsEntry): Buffer {
@@ -259,14 +257,7 @@ export class ContainerCopy extends PristineCopy {
     const name = this.nameOf(entry);
     const size = entry.size;
     const blocks = new Map<number, Promise<Buffer>>();
-    const block = (n: number) => {
-      let got = blocks.get(n);
-      if (!got) {
-        got = this.server.read(name, n * BLOCK, Math.min(BLOCK, size - n * BLOCK));
-        blocks.set(n, got);
-      }
-      return got;
-    };
+    const block = (n: number) => once(blocks, n, () => this.server.read(name, n * BLOCK, Math.min(BLOCK, size - n * BLOCK)));
     const close = async () => undefined;
     return {
       size,

@@ -105,7 +105,7 @@ export abstract class PristineCopy {
 }
 
 /** The value `cache` holds for `key`, made by `make` the first time. */
-function once<T>(cache: Map<string, T>, key: string, make: () => T): T {
+export function once<K, T>(cache: Map<K, T>, key: K, make: () => T): T {
   let value = cache.get(key);
   if (value === undefined) {
     value = make();
